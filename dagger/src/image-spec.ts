@@ -1,0 +1,237 @@
+/**
+ * The OpenCode server image, described once, as data.
+ *
+ * Two thin renderers read this and nothing else: `render-containerfile.ts` writes the committed Containerfile and
+ * `apply-to-container.ts` builds the same steps on a Dagger `Container`. A change to the image is an edit here.
+ */
+
+/** The version of this image recipe; also Datadog's `version` tag. */
+export const IMAGE_VERSION = "0.1.0"
+
+export const DEFAULT_BASE_IMAGE = "node:20-slim"
+
+/** The `opencode-ai` npm release; must equal the plugin package version in plugin/package.json. */
+export const DEFAULT_OPENCODE_VERSION = "1.18.33"
+
+export const SERVER_PORT = 4096
+
+/** A build argument: `ARG` in the Containerfile, a function argument in Dagger. */
+export interface BuildArgument {
+  name: string
+  default: string
+  /** Shown in `--help` and in the Containerfile. */
+  description: string
+  /** Example that the "empty value" error message offers. */
+  example: string
+}
+
+/** A cache directory: a Dagger cache volume, or removed in the same layer by the Containerfile. */
+export interface CacheDirectory {
+  path: string
+  volume: string
+}
+
+/** A shell command, or the words of one long command (a package list) that the Containerfile puts one a line. */
+export type ShellCommand = string | string[]
+
+/** A hadolint rule this step deliberately breaks, and why. */
+export interface LintException {
+  rule: string
+  reason: string
+}
+
+export type Step =
+  | { kind: "label"; labels: Record<string, string> }
+  | { kind: "env"; variables: Record<string, string> }
+  | { kind: "workdir"; path: string }
+  | {
+      kind: "run"
+      /** One line on why the step exists; becomes the Containerfile comment. */
+      why: string
+      /** Shell commands, run in order under `set -eux`; a list of words is one command, one word a line in the Containerfile. */
+      commands: ShellCommand[]
+      caches: CacheDirectory[]
+      /** Base-image files hidden while the step runs under Dagger (apt's docker-clean would empty the apt cache volume). */
+      maskedFiles?: string[]
+      lintExceptions?: LintException[]
+    }
+  | { kind: "copy"; sources: string[]; destination: string }
+  | { kind: "expose"; port: number }
+  | {
+      kind: "healthcheck"
+      command: string[]
+      interval: string
+      timeout: string
+      startPeriod: string
+      retries: number
+    }
+  | { kind: "entrypoint"; args: string[] }
+
+export interface ImageSpec {
+  /** Declared before FROM; its value is the base image reference. */
+  baseImageArgument: BuildArgument
+  /** Declared after FROM; available to every later step as `${NAME}`. */
+  buildArguments: BuildArgument[]
+  steps: Step[]
+}
+
+/** Debian packages, sorted. */
+export const SYSTEM_PACKAGES = [
+  "ca-certificates",
+  "cron",
+  "curl",
+  "git",
+  "python3",
+  "python3-pip",
+  "python3-venv",
+  "rclone",
+  "redis-tools",
+  "tini",
+]
+
+/** What `/opt/venv` must import: the proposal's acceptance criterion. */
+export const VENV_MODULES = ["graphiti_core", "falkordb", "redis", "ddtrace", "datadog_api_client", "b2sdk"]
+
+export const PLUGIN_DEPENDENCY_DIRECTORIES = ["/root/.opencode", "/root/.config/opencode"]
+
+export const COPIED_PATHS = {
+  config: { source: "config.json", destination: "/root/.config/opencode/opencode.json" },
+  graphiti: { source: "graphiti/", destination: "/root/.opencode/graphiti/" },
+  scripts: { source: "scripts/", destination: "/app/scripts/" },
+  plugin: { source: "plugin/", destination: "/root/.opencode/plugin/" },
+}
+
+export const ENTRYPOINT = [
+  "tini",
+  // -g: SIGTERM reaches the whole process group, so the memory process stops with OpenCode.
+  "-g",
+  "--",
+  "ddtrace-run",
+  "opencode",
+  "serve",
+  "--hostname",
+  "0.0.0.0",
+  "--port",
+  String(SERVER_PORT),
+]
+
+export const HEALTHCHECK_COMMAND = ["/app/scripts/healthcheck"]
+
+const npmCache: CacheDirectory = { path: "/root/.npm", volume: "opencode-server-npm" }
+
+export const imageSpec: ImageSpec = {
+  baseImageArgument: {
+    name: "BASE_IMAGE",
+    default: DEFAULT_BASE_IMAGE,
+    description: "Base image with Node.js 20 on Debian bookworm; pin it with a digest (node:20-slim@sha256:...)",
+    example: "node:20-slim",
+  },
+  buildArguments: [
+    {
+      name: "OPENCODE_VERSION",
+      default: DEFAULT_OPENCODE_VERSION,
+      description: "Release of the opencode-ai npm package (keep equal to the plugin package in plugin/package.json)",
+      example: DEFAULT_OPENCODE_VERSION,
+    },
+  ],
+  steps: [
+    {
+      kind: "label",
+      labels: {
+        "org.opencontainers.image.title": "opencode-server",
+        "org.opencontainers.image.description":
+          "OpenCode server with Graphiti memory on FalkorDB, a Valkey queue, Datadog tracing and Backblaze B2 backups",
+        "org.opencontainers.image.version": IMAGE_VERSION,
+        "org.opencontainers.image.licenses": "Apache-2.0",
+        "org.opencontainers.image.base.name": "${BASE_IMAGE}",
+        "com.datadoghq.tags.service": "opencode-server",
+        "com.datadoghq.tags.version": IMAGE_VERSION,
+      },
+    },
+    {
+      kind: "env",
+      variables: {
+        FALKORDB_HOST: "localhost",
+        FALKORDB_PORT: "6379",
+        VALKEY_HOST: "localhost",
+        VALKEY_PORT: "6380",
+        DD_SERVICE: "opencode-server",
+        DD_VERSION: IMAGE_VERSION,
+        GRAPHITI_TELEMETRY_ENABLED: "false",
+        PIP_DISABLE_PIP_VERSION_CHECK: "1",
+        PYTHONUNBUFFERED: "1",
+        PATH: "/opt/venv/bin:${PATH}",
+      },
+    },
+    {
+      kind: "run",
+      why: "System packages: Python for the venv, git for OpenCode, redis-cli and rclone for backups, cron, tini as PID 1",
+      commands: [
+        "apt-get update",
+        ["apt-get install -y --no-install-recommends", ...SYSTEM_PACKAGES],
+      ],
+      caches: [
+        { path: "/var/cache/apt", volume: "opencode-server-apt-cache" },
+        { path: "/var/lib/apt/lists", volume: "opencode-server-apt-lists" },
+      ],
+      maskedFiles: ["/etc/apt/apt.conf.d/docker-clean"],
+      lintExceptions: [
+        {
+          rule: "DL3008",
+          reason: "packages follow the base image's Debian suite; pin the base by digest to pin them",
+        },
+      ],
+    },
+    {
+      kind: "run",
+      why: "OpenCode; --omit=optional and its postinstall fetch only this platform's binary (not all twelve)",
+      commands: [
+        ': "${OPENCODE_VERSION:?set OPENCODE_VERSION to an opencode-ai release, e.g. ' + DEFAULT_OPENCODE_VERSION + '}"',
+        'npm install --global --omit=optional --no-audit --no-fund "opencode-ai@${OPENCODE_VERSION}"',
+        'rm -rf "$(npm root --global)/opencode-ai/node_modules"',
+        'test "$(opencode --version)" = "${OPENCODE_VERSION}"',
+      ],
+      caches: [npmCache],
+    },
+    { kind: "copy", sources: ["graphiti/requirements.lock"], destination: "/opt/venv/requirements.lock" },
+    {
+      kind: "run",
+      why: "The Python venv for Graphiti, FalkorDB, Valkey, ddtrace, the Datadog API client and b2sdk, from a lock with hashes",
+      commands: [
+        "python3 -m venv /opt/venv",
+        "/opt/venv/bin/pip install --require-hashes --only-binary :all: -r /opt/venv/requirements.lock",
+        `/opt/venv/bin/python -c 'import ${VENV_MODULES.join(", ")}'`,
+      ],
+      caches: [{ path: "/root/.cache/pip", volume: "opencode-server-pip" }],
+    },
+    { kind: "copy", sources: ["plugin/package.json", "plugin/package-lock.json"], destination: "/root/.opencode/" },
+    {
+      kind: "copy",
+      sources: ["plugin/package.json", "plugin/package-lock.json"],
+      destination: "/root/.config/opencode/",
+    },
+    {
+      kind: "run",
+      why: "Plugin dependencies, installed where OpenCode would install them on its first request, so it starts offline",
+      commands: [
+        `for dir in ${PLUGIN_DEPENDENCY_DIRECTORIES.join(" ")}; do npm ci --omit=dev --no-audit --no-fund --prefix "$dir"; done`,
+      ],
+      caches: [npmCache],
+    },
+    { kind: "copy", sources: [COPIED_PATHS.config.source], destination: COPIED_PATHS.config.destination },
+    { kind: "copy", sources: [COPIED_PATHS.graphiti.source], destination: COPIED_PATHS.graphiti.destination },
+    { kind: "copy", sources: [COPIED_PATHS.scripts.source], destination: COPIED_PATHS.scripts.destination },
+    { kind: "copy", sources: [COPIED_PATHS.plugin.source], destination: COPIED_PATHS.plugin.destination },
+    { kind: "workdir", path: "/workspace" },
+    { kind: "expose", port: SERVER_PORT },
+    {
+      kind: "healthcheck",
+      command: HEALTHCHECK_COMMAND,
+      interval: "30s",
+      timeout: "10s",
+      startPeriod: "40s",
+      retries: 3,
+    },
+    { kind: "entrypoint", args: ENTRYPOINT },
+  ],
+}
