@@ -1,0 +1,117 @@
+/**
+ * Runs the Dagger TypeScript SDK's own module introspector over dagger/src, as the engine does when it loads the
+ * module, and checks the functions `dagger call --help` will show. The generated client is stood in for by the
+ * package's client.gen.d.ts copied to a file named client.gen.ts (the scanner resolves core types only from that name).
+ */
+import assert from "node:assert/strict"
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { after, before, describe, it } from "node:test"
+import { fileURLToPath, pathToFileURL } from "node:url"
+
+import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION } from "../../dagger/src/image-spec.js"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const sdkRoot = dirname(dirname(createRequire(import.meta.url).resolve("@dagger.io/dagger")))
+const sdkPackageRoot = dirname(sdkRoot)
+
+type Argument = { name: string; description: string; type: { kind: string; name?: string }; isOptional: boolean; defaultValue?: unknown; defaultPath?: string; ignore?: string[] }
+type Method = { name: string; description: string; arguments: Record<string, Argument>; returnType: { kind: string; name?: string }; isCheck: boolean; cache?: string }
+
+describe("the Dagger module as the SDK's introspector sees it", () => {
+  let workdir: string
+  let object: { description: string; _constructor: { arguments: Record<string, Argument> }; methods: Record<string, Method> }
+
+  before(async () => {
+    workdir = mkdtempSync(join(tmpdir(), "dagger-introspect-"))
+    copyFileSync(join(sdkPackageRoot, "dist/src/api/client.gen.d.ts"), join(workdir, "client.gen.ts"))
+    const sources = readdirSync(join(root, "dagger/src")).map((name) => join(root, "dagger/src", name))
+    const introspector = join(sdkPackageRoot, "dist/src/module/introspector/index.js")
+    const { scan } = await import(pathToFileURL(introspector).href)
+    const module = await scan([...sources, join(workdir, "client.gen.ts")], "opencode-server", false)
+    object = module.objects.OpencodeServer
+    assert.ok(object, `no OpencodeServer object; found: ${Object.keys(module.objects).join(", ")}`)
+  })
+  after(() => rmSync(workdir, { recursive: true, force: true }))
+
+  const signature = (method: Method) =>
+    Object.fromEntries(
+      Object.values(method.arguments).map((argument) => [
+        argument.name,
+        { type: argument.type.name ?? argument.type.kind, optional: argument.isOptional, default: argument.defaultValue },
+      ]),
+    )
+
+  it("the object is named after the module and documented", () => {
+    assert.match(object.description, /OpenCode server image/)
+  })
+
+  it("has exactly the documented functions: build, exportContainerfile, healthcheck, serve and two checks", () => {
+    assert.deepEqual(Object.keys(object.methods).sort(), [
+      "acceptanceCriteria",
+      "build",
+      "containerfileIsCurrent",
+      "exportContainerfile",
+      "healthcheck",
+      "serve",
+    ])
+    for (const method of Object.values(object.methods)) {
+      assert.ok(method.description.length > 40, `${method.name} needs a description for --help`)
+      for (const argument of Object.values(method.arguments)) {
+        assert.ok(argument.description.length > 10, `${method.name}(${argument.name}) needs a description`)
+        assert.ok(!/@\w*$/.test(argument.description), `${method.name}(${argument.name}) description was cut at an @`)
+      }
+    }
+  })
+
+  it("the constructor takes the repository root, uploading only what the image needs (the same list as .dockerignore)", () => {
+    const source = object._constructor.arguments.source
+    assert.equal(source.type.name, "Directory")
+    assert.equal(source.defaultPath, "/")
+    assert.ok(source.description.length > 20)
+    const dockerignore = readFileSync(join(root, ".dockerignore"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() && !line.startsWith("#"))
+    assert.deepEqual(source.ignore, dockerignore)
+  })
+
+  it("build returns a Container and takes the base image and OpenCode version, defaulting to the spec's", () => {
+    const build = object.methods.build
+    assert.equal(build.returnType.name, "Container")
+    assert.deepEqual(signature(build), {
+      baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
+      opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
+    })
+  })
+
+  it("exportContainerfile returns a File and takes nothing", () => {
+    assert.equal(object.methods.exportContainerfile.returnType.name, "File")
+    assert.deepEqual(object.methods.exportContainerfile.arguments, {})
+  })
+
+  it("healthcheck returns the /config body as a String, takes the password as a Secret, and is never cached", () => {
+    const healthcheck = object.methods.healthcheck
+    assert.equal(healthcheck.returnType.kind, "STRING_KIND")
+    assert.deepEqual(signature(healthcheck), {
+      password: { type: "Secret", optional: true, default: undefined },
+      username: { type: "STRING_KIND", optional: false, default: "opencode" },
+      baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
+      opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
+      attempts: { type: "INTEGER_KIND", optional: false, default: 45 },
+    })
+    assert.equal(healthcheck.cache, "never")
+  })
+
+  it("serve returns a Service", () => {
+    assert.equal(object.methods.serve.returnType.name, "Service")
+    assert.equal(object.methods.serve.arguments.password.type.name, "Secret")
+  })
+
+  it("acceptanceCriteria and containerfileIsCurrent are checks, and nothing else is", () => {
+    const checks = Object.values(object.methods).filter((method) => method.isCheck).map((method) => method.name)
+    assert.deepEqual(checks.sort(), ["acceptanceCriteria", "containerfileIsCurrent"])
+    assert.equal(object.methods.acceptanceCriteria.returnType.kind, "VOID_KIND")
+  })
+})

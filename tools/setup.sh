@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the tests need, from the project's own files: Debian packages for the real servers and tools,
+# the npm lockfiles, and the Python test venv from its hashed lock. Idempotent; safe to run on a fresh Debian 12 machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(curl python3-venv rclone redis-server redis-tools)
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package starts a system redis on 6379 where systemd or init scripts run; tests start their own.
+service redis-server stop >/dev/null 2>&1 || true
+
+echo "setup: npm ci (root, plugin)"
+npm ci --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --loglevel=error --prefix plugin
+
+if [[ ! -x .venv/bin/python ]] || ! cmp -s tests/requirements.lock .venv/.installed-lock; then
+  echo "setup: python venv from tests/requirements.lock"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/requirements.lock
+  cp tests/requirements.lock .venv/.installed-lock
+fi
+echo "setup: done"
