@@ -12,6 +12,7 @@ import { Copy, DockerfileParser, Env, Healthcheck, Label } from "dockerfile-ast"
 
 import { applyToContainer, substitute } from "../../dagger/src/apply-to-container.js"
 import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec } from "../../dagger/src/image-spec.js"
+import { OpencodeServer } from "../../dagger/src/index.js"
 import { instructionOf, renderContainerfile } from "../../dagger/src/render-containerfile.js"
 
 const CONTAINERFILE = new URL("../../containers/opencode-server/Containerfile", import.meta.url)
@@ -184,6 +185,14 @@ describe("the Dagger pipeline and the Containerfile render the same image", () =
 
   it("the committed Containerfile is the rendering of the spec", () => {
     assert.equal(committed, renderContainerfile(imageSpec), "run `npm run containerfile`")
+  })
+
+  it("exportContainerfile() returns the committed Containerfile, byte for byte", () => {
+    const file = new OpencodeServer(dag.directory()).exportContainerfile()
+    const [operation] = queryTree(file)
+    assert.equal(operation.operation, "file")
+    assert.equal(operation.args?.name, "Containerfile")
+    assert.equal(operation.args?.contents, committed)
   })
 
   it("both renderings hold the same operations, in the same order", () => {
