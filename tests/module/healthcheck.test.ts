@@ -62,7 +62,7 @@ describe("the health check against the real opencode server", { timeout: 120_000
     })
 
     it("fails with a wrong password or user, and never prints the password", () => {
-      for (const env of [
+      for (const env of <Record<string, string>[]>[
         { OPENCODE_SERVER_PASSWORD: "wrong", OPENCODE_SERVER_USERNAME: "platform" },
         { OPENCODE_SERVER_PASSWORD: PASSWORD },
       ]) {
