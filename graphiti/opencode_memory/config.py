@@ -1,0 +1,86 @@
+"""Settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, '').strip()
+    return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, '').strip()
+    return float(raw) if raw else default
+
+
+def _optional(name: str) -> str | None:
+    value = os.environ.get(name, '')
+    return value or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    memory_host: str = '127.0.0.1'
+    memory_port: int = 8765
+    falkordb_host: str = 'localhost'
+    falkordb_port: int = 6379
+    falkordb_username: str | None = None
+    falkordb_password: str | None = field(default=None, repr=False)
+    valkey_host: str = 'localhost'
+    valkey_port: int = 6379
+    valkey_password: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    llm_model: str = 'gpt-4.1-mini'
+    small_llm_model: str = 'gpt-4.1-nano'
+    embedding_model: str = 'text-embedding-3-small'
+    embedding_dim: int = 1024
+    # 'auto' = OpenAI's Responses API client for api.openai.com, the generic chat-completions
+    # client for any other OpenAI-compatible base URL (most do not implement /v1/responses).
+    llm_client_kind: str = 'auto'
+    stream_key: str = 'opencode-memory:episodes'
+    dead_letter_key: str = 'opencode-memory:episodes:dead'
+    attempts_key: str = 'opencode-memory:episodes:attempts'
+    consumer_group: str = 'memory-manager'
+    consumer_name: str = 'memory-manager'
+    max_attempts: int = 5
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 60.0
+    max_episode_bytes: int = 256 * 1024
+    max_body_bytes: int = 4 * 1024 * 1024
+    request_timeout_seconds: float = 120.0
+
+    @staticmethod
+    def from_env() -> Settings:
+        return Settings(
+            memory_host=os.environ.get('MEMORY_HOST', '127.0.0.1'),
+            memory_port=_int('MEMORY_PORT', 8765),
+            falkordb_host=os.environ.get('FALKORDB_HOST', 'localhost'),
+            falkordb_port=_int('FALKORDB_PORT', 6379),
+            falkordb_username=_optional('FALKORDB_USERNAME'),
+            falkordb_password=_optional('FALKORDB_PASSWORD'),
+            valkey_host=os.environ.get('VALKEY_HOST', 'localhost'),
+            valkey_port=_int('VALKEY_PORT', 6379),
+            valkey_password=_optional('VALKEY_PASSWORD'),
+            openai_api_key=_optional('OPENAI_API_KEY'),
+            openai_base_url=_optional('OPENAI_BASE_URL'),
+            llm_model=os.environ.get('GRAPHITI_LLM_MODEL') or 'gpt-4.1-mini',
+            small_llm_model=os.environ.get('GRAPHITI_SMALL_LLM_MODEL') or 'gpt-4.1-nano',
+            embedding_model=os.environ.get('GRAPHITI_EMBEDDING_MODEL') or 'text-embedding-3-small',
+            embedding_dim=_int('GRAPHITI_EMBEDDING_DIM', 1024),
+            llm_client_kind=os.environ.get('GRAPHITI_LLM_CLIENT') or 'auto',
+            stream_key=os.environ.get('MEMORY_STREAM_KEY') or 'opencode-memory:episodes',
+            dead_letter_key=os.environ.get('MEMORY_DEAD_LETTER_KEY') or 'opencode-memory:episodes:dead',
+            attempts_key=(os.environ.get('MEMORY_STREAM_KEY') or 'opencode-memory:episodes') + ':attempts',
+            consumer_group=os.environ.get('MEMORY_CONSUMER_GROUP') or 'memory-manager',
+            consumer_name=os.environ.get('MEMORY_CONSUMER_NAME') or 'memory-manager',
+            max_attempts=max(1, _int('MEMORY_MAX_ATTEMPTS', 5)),
+            retry_base_seconds=_float('MEMORY_RETRY_BASE_SECONDS', 1.0),
+            retry_max_seconds=_float('MEMORY_RETRY_MAX_SECONDS', 60.0),
+            max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),
+            max_body_bytes=_int('MEMORY_MAX_BODY_BYTES', 4 * 1024 * 1024),
+            request_timeout_seconds=_float('MEMORY_REQUEST_TIMEOUT_SECONDS', 120.0),
+        )

@@ -1,0 +1,237 @@
+"""Graphiti on FalkorDB: one graph per group id, episodes stored exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from .bootstrap import prepare_graphiti_import
+
+prepare_graphiti_import()
+
+from falkordb.asyncio import FalkorDB  # noqa: E402
+from graphiti_core import Graphiti  # noqa: E402
+from graphiti_core.driver.falkordb_driver import FalkorDriver  # noqa: E402
+from graphiti_core.edges import EntityEdge  # noqa: E402
+from graphiti_core.nodes import EntityNode, EpisodeType, EpisodicNode  # noqa: E402
+from graphiti_core.search.search_config import (  # noqa: E402
+    EdgeReranker,
+    EdgeSearchConfig,
+    EdgeSearchMethod,
+    EpisodeReranker,
+    EpisodeSearchConfig,
+    EpisodeSearchMethod,
+    SearchConfig,
+)
+from graphiti_core.search.search_utils import RELEVANT_SCHEMA_LIMIT  # noqa: E402
+from graphiti_core.utils.datetime_utils import utc_now  # noqa: E402
+
+from .config import Settings  # noqa: E402
+from .episodes import EpisodeRequest  # noqa: E402
+from .model_clients import ModelClients, build_model_clients  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+# Set on an episode once graphiti finished with it: an episode without it was only reserved.
+STORED_MARK = 'opencode_memory_stored'
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if hasattr(value, 'isoformat') else value
+
+
+class GraphStore:
+    def __init__(self, settings: Settings, model_clients: ModelClients | None = None) -> None:
+        self.settings = settings
+        self.models = model_clients or build_model_clients(settings)
+        # Own client so a hung FalkorDB times out (and is retried) instead of blocking the worker forever.
+        falkor_client = FalkorDB(
+            host=settings.falkordb_host,
+            port=settings.falkordb_port,
+            username=settings.falkordb_username,
+            password=settings.falkordb_password,
+            socket_timeout=settings.request_timeout_seconds,
+            socket_connect_timeout=5,
+        )
+        self.base_driver = FalkorDriver(falkor_db=falkor_client)
+        self._graphs: dict[str, Graphiti] = {}
+        self._indexed: set[str] = set()
+        # Writers (the ingest worker, forget, import) take turns: one group at a time.
+        self.write_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        for graphiti in self._graphs.values():
+            with contextlib.suppress(Exception):
+                init_task = getattr(graphiti.driver, '_init_task', None)
+                if init_task is not None and not init_task.done():
+                    init_task.cancel()
+        with contextlib.suppress(Exception):
+            await self.base_driver.close()
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self.base_driver.client.connection.ping(), timeout=3)
+            return True
+        except Exception:
+            return False
+
+    async def graph_for(self, group_id: str) -> Graphiti:
+        graphiti = self._graphs.get(group_id)
+        if graphiti is None:
+            # A per-group driver clone: FalkorDB keeps each group in its own graph, and a dedicated
+            # Graphiti per group never switches databases under a running call (graphiti #1331/#1676).
+            driver = self.base_driver.clone(database=group_id)
+            graphiti = Graphiti(
+                graph_driver=driver,
+                llm_client=self.models.llm,
+                embedder=self.models.embedder,
+                cross_encoder=self.models.cross_encoder,
+            )
+            self._graphs[group_id] = graphiti
+        if group_id not in self._indexed:
+            init_task = getattr(graphiti.driver, '_init_task', None)
+            if init_task is not None:
+                graphiti.driver._init_task = None  # type: ignore[attr-defined]
+                with contextlib.suppress(Exception):
+                    await init_task
+            await graphiti.build_indices_and_constraints()
+            self._indexed.add(group_id)
+        return graphiti
+
+    async def _query(self, graphiti: Graphiti, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        result = await graphiti.driver.execute_query(cypher, **params)
+        return list(result[0]) if result else []
+
+    async def episode_state(self, group_id: str, episode_uuid: str) -> str | None:
+        """None (absent), 'reserved' (saved before extraction) or 'stored' (graphiti finished)."""
+        graphiti = await self.graph_for(group_id)
+        rows = await self._query(
+            graphiti, f'MATCH (e:Episodic {{uuid: $uuid}}) RETURN e.{STORED_MARK} AS stored', uuid=episode_uuid
+        )
+        if not rows:
+            return None
+        return 'stored' if rows[0].get('stored') else 'reserved'
+
+    async def store_episode(self, request: EpisodeRequest, episode_uuid: str) -> bool:
+        """Run graphiti's extraction for the episode; False if it was already stored (a redelivery)."""
+        graphiti = await self.graph_for(request.group_id)
+        state = await self.episode_state(request.group_id, episode_uuid)
+        if state == 'stored':
+            return False
+        source = EpisodeType.from_str(request.source)
+        reference_time = request.reference_datetime()
+        previous = await graphiti.retrieve_episodes(
+            reference_time, last_n=RELEVANT_SCHEMA_LIMIT, group_ids=[request.group_id], source=source,
+            driver=graphiti.driver,
+        )
+        previous_uuids = [episode.uuid for episode in previous if episode.uuid != episode_uuid]
+        if state is None:
+            # graphiti only accepts a caller-chosen uuid for an episode that already exists, so the
+            # deterministic uuid is reserved first; that is what makes redelivery detectable.
+            await EpisodicNode(
+                uuid=episode_uuid,
+                name=request.name,
+                group_id=request.group_id,
+                labels=[],
+                source=source,
+                content=request.content,
+                source_description=request.source_description,
+                created_at=utc_now(),
+                valid_at=reference_time,
+            ).save(graphiti.driver)
+        await graphiti.add_episode(
+            name=request.name,
+            episode_body=request.content,
+            source_description=request.source_description,
+            reference_time=reference_time,
+            source=source,
+            group_id=request.group_id,
+            uuid=episode_uuid,
+            previous_episode_uuids=previous_uuids,
+        )
+        await self._query(
+            graphiti, f'MATCH (e:Episodic {{uuid: $uuid}}) SET e.{STORED_MARK} = true', uuid=episode_uuid
+        )
+        return True
+
+    async def discard_reserved_episode(self, group_id: str, episode_uuid: str) -> None:
+        graphiti = await self.graph_for(group_id)
+        await self._query(
+            graphiti,
+            f'MATCH (e:Episodic {{uuid: $uuid}}) WHERE e.{STORED_MARK} IS NULL DETACH DELETE e',
+            uuid=episode_uuid,
+        )
+
+    async def search(self, group_id: str, query: str, limit: int) -> dict[str, Any]:
+        graphiti = await self.graph_for(group_id)
+        config = SearchConfig(
+            edge_config=EdgeSearchConfig(
+                search_methods=[EdgeSearchMethod.bm25, EdgeSearchMethod.cosine_similarity],
+                reranker=EdgeReranker.rrf,
+            ),
+            episode_config=EpisodeSearchConfig(
+                search_methods=[EpisodeSearchMethod.bm25], reranker=EpisodeReranker.rrf
+            ),
+            limit=limit,
+        )
+        results = await graphiti.search_(query, config=config, group_ids=[group_id])
+        return {
+            'group_id': group_id,
+            'facts': [
+                {
+                    'uuid': edge.uuid,
+                    'fact': edge.fact,
+                    'name': edge.name,
+                    'valid_at': _iso(edge.valid_at),
+                    'invalid_at': _iso(edge.invalid_at),
+                }
+                for edge in results.edges
+            ],
+            'episodes': [
+                {
+                    'uuid': episode.uuid,
+                    'name': episode.name,
+                    'content': episode.content,
+                    'source_description': episode.source_description,
+                    'valid_at': _iso(episode.valid_at),
+                }
+                for episode in results.episodes
+            ],
+        }
+
+    async def forget(self, group_id: str, item_uuid: str) -> str:
+        """Remove an episode (with what only it supports), an entity or a fact."""
+        graphiti = await self.graph_for(group_id)
+        rows = await self._query(graphiti, 'MATCH (n {uuid: $uuid}) RETURN labels(n) AS labels', uuid=item_uuid)
+        if rows:
+            labels = rows[0].get('labels') or []
+            if 'Episodic' in labels:
+                await graphiti.remove_episode(item_uuid)
+                return 'episode'
+            if 'Entity' in labels:
+                node = await EntityNode.get_by_uuid(graphiti.driver, item_uuid)
+                await node.delete(graphiti.driver)
+                return 'entity'
+        rows = await self._query(graphiti, 'MATCH ()-[e:RELATES_TO {uuid: $uuid}]->() RETURN e.uuid AS uuid', uuid=item_uuid)
+        if rows:
+            edge = await EntityEdge.get_by_uuid(graphiti.driver, item_uuid)
+            await edge.delete(graphiti.driver)
+            return 'fact'
+        raise NotFound(f'no episode, entity or fact {item_uuid} in group {group_id}')
+
+    async def counts(self, group_id: str) -> dict[str, int]:
+        graphiti = await self.graph_for(group_id)
+        counts: dict[str, int] = {}
+        for label in ('Episodic', 'Entity', 'Community', 'Saga'):
+            rows = await self._query(graphiti, f'MATCH (n:{label}) RETURN count(n) AS n')
+            counts[label] = int(rows[0]['n']) if rows else 0
+        rows = await self._query(graphiti, 'MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n')
+        for row in rows:
+            counts[str(row['type'])] = int(row['n'])
+        return counts

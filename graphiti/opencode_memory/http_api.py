@@ -1,0 +1,145 @@
+"""The loopback HTTP API (stdlib server in a thread; the work runs on the service's asyncio loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .episodes import BadRequest
+from .failures import describe, is_outage
+from .graph_store import NotFound
+from .portability import ImportRefused
+from .service import MemoryService
+
+logger = logging.getLogger(__name__)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class MemoryHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], service: MemoryService, loop: asyncio.AbstractEventLoop) -> None:
+        self.service = service
+        self.loop = loop
+        super().__init__(address, MemoryRequestHandler)
+
+
+class MemoryRequestHandler(BaseHTTPRequestHandler):
+    server: MemoryHttpServer
+    server_version = 'opencode-memory/1'
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # one line per request is logged in handle_route instead
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self.handle_route('GET')
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.handle_route('POST')
+
+    def handle_route(self, method: str) -> None:
+        started = time.monotonic()
+        url = urlsplit(self.path)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        status, payload = 500, {'error': 'internal error'}
+        try:
+            status, payload = self.dispatch(method, url.path.rstrip('/') or '/', query)
+        except HttpError as error:
+            status, payload = error.status, {'error': str(error)}
+        except (BadRequest, ImportRefused) as error:
+            status, payload = error.status, {'error': str(error)}
+        except NotFound as error:
+            status, payload = 404, {'error': str(error)}
+        except Exception as error:
+            status = 503 if is_outage(error) else 500
+            payload = {'error': describe(error)}
+        self.send_json(status, payload)
+        level = logging.DEBUG if url.path == '/health' and status == 200 else logging.INFO
+        if status >= 400:
+            level = logging.WARNING
+        logger.log(
+            level, '%s %s -> %d in %.0f ms%s', method, url.path, status, (time.monotonic() - started) * 1000,
+            f' ({payload.get("error")})' if status >= 400 else '',
+        )
+
+    def dispatch(self, method: str, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        service = self.server.service
+        if method == 'GET' and path == '/health':
+            return 200, self.run(service.health)
+        if method == 'GET' and path == '/export':
+            return 200, self.run(lambda: service.export(query))
+        if method == 'POST':
+            body = self.read_json()
+            if path == '/episodes':
+                return 202, self.run(lambda: service.enqueue_episode(body))
+            if path == '/search':
+                return 200, self.run(lambda: service.search(body))
+            if path == '/forget':
+                return 200, self.run(lambda: service.forget(body))
+            if path == '/import':
+                return 200, self.run(lambda: service.import_document(query, body))
+        raise HttpError(404 if path not in ('/health', '/export', '/episodes', '/search', '/forget', '/import') else 405,
+                        f'no route {method} {path}')
+
+    def run(self, make_coroutine: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        async def call() -> dict[str, Any]:
+            return await make_coroutine()
+
+        future = asyncio.run_coroutine_threadsafe(call(), self.server.loop)
+        timeout = self.server.service.settings.request_timeout_seconds
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError as error:
+            future.cancel()
+            raise HttpError(504, f'no answer within {timeout:.0f}s') from error
+
+    def read_json(self) -> Any:
+        limit = self.server.service.settings.max_body_bytes
+        try:
+            length = int(self.headers.get('Content-Length') or 0)
+        except ValueError as error:
+            self.close_connection = True
+            raise HttpError(400, 'bad Content-Length') from error
+        if length > limit:
+            self.close_connection = True  # the unread body must not be parsed as the next request
+            raise HttpError(413, f'body is {length} bytes; the limit is {limit} (MEMORY_MAX_BODY_BYTES)')
+        raw = self.rfile.read(length) if length > 0 else b''
+        try:
+            text = raw.decode('utf-8')
+        except UnicodeDecodeError as error:
+            raise HttpError(400, f'body is not valid UTF-8 (byte {error.start})') from error
+        try:
+            return json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as error:
+            raise HttpError(400, f'body is not JSON: {error.msg} at {error.pos}') from error
+
+    def send_json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode('utf-8')
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json; charset=utf-8')
+        self.send_header('Content-Length', str(len(data)))
+        if self.close_connection:
+            self.send_header('Connection', 'close')
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def start_http_server(service: MemoryService, loop: asyncio.AbstractEventLoop) -> MemoryHttpServer:
+    settings = service.settings
+    server = MemoryHttpServer((settings.memory_host, settings.memory_port), service, loop)
+    threading.Thread(target=server.serve_forever, name='memory-http', daemon=True).start()
+    return server

@@ -1,0 +1,123 @@
+"""The single ingest worker: one episode at a time, across all groups, in stream order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+from .config import Settings
+from .durable_queue import DurableQueue, QueuedEntry
+from .episodes import EpisodeRequest, BadRequest
+from .failures import describe, is_outage
+from .graph_store import GraphStore
+
+logger = logging.getLogger(__name__)
+
+
+class IngestWorker:
+    def __init__(self, queue: DurableQueue, store: GraphStore, settings: Settings) -> None:
+        self.queue = queue
+        self.store = store
+        self.settings = settings
+        self.stored_count = 0
+        self.duplicate_count = 0
+        self.dead_letter_count = 0
+
+    def backoff_seconds(self, failures: int) -> float:
+        base = self.settings.retry_base_seconds * (2 ** min(failures - 1, 16))
+        return min(self.settings.retry_max_seconds, base) * random.uniform(0.8, 1.2)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.queue.ensure_consumer_group()
+                claimed = await self.queue.claim_abandoned()
+                if claimed:
+                    logger.info('claimed %d unacknowledged episode(s) from an earlier run', claimed)
+                break
+            except Exception as error:
+                failures += 1
+                logger.warning('valkey not ready (%s); retrying', describe(error))
+                await _sleep_unless_stopped(stop, self.backoff_seconds(failures))
+        failures = 0
+        while not stop.is_set():
+            try:
+                entry = await self.queue.next_entry(block_ms=1000)
+                failures = 0
+                if entry is not None:
+                    await self.process(entry, stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                logger.warning('ingest loop: %s; retrying', describe(error))
+                await _sleep_unless_stopped(stop, self.backoff_seconds(failures))
+
+    async def process(self, entry: QueuedEntry, stop: asyncio.Event) -> None:
+        outages = 0
+        while not stop.is_set():
+            try:
+                request = EpisodeRequest.from_stream_fields(entry.fields)
+            except BadRequest as error:
+                await self._dead_letter(entry, None, f'BadRequest: {error}', attempts=1)
+                return
+            episode_uuid = request.episode_uuid(entry.entry_id)
+            try:
+                async with self.store.write_lock:
+                    stored = await self.store.store_episode(request, episode_uuid)
+                await self.queue.complete(entry.entry_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if is_outage(error):
+                    outages += 1
+                    delay = self.backoff_seconds(outages)
+                    logger.warning(
+                        'episode %s (group %s) waits for an outage to end: %s; retry in %.1fs',
+                        entry.entry_id, request.group_id, describe(error), delay,
+                    )
+                    await _sleep_unless_stopped(stop, delay)
+                    continue
+                attempts = await self.queue.record_attempt(entry.entry_id)
+                if attempts >= self.settings.max_attempts:
+                    await self._dead_letter(entry, request, describe(error), attempts, episode_uuid)
+                    return
+                delay = self.backoff_seconds(attempts)
+                logger.warning(
+                    'episode %s (group %s) failed attempt %d/%d: %s; retry in %.1fs',
+                    entry.entry_id, request.group_id, attempts, self.settings.max_attempts, describe(error), delay,
+                )
+                await _sleep_unless_stopped(stop, delay)
+                continue
+            if stored:
+                self.stored_count += 1
+                logger.info('stored episode %s as %s in group %s', entry.entry_id, episode_uuid, request.group_id)
+            else:
+                self.duplicate_count += 1
+                logger.info('episode %s was already stored as %s; acknowledged', entry.entry_id, episode_uuid)
+            return
+
+    async def _dead_letter(
+        self,
+        entry: QueuedEntry,
+        request: EpisodeRequest | None,
+        error: str,
+        attempts: int,
+        episode_uuid: str | None = None,
+    ) -> None:
+        if request is not None and episode_uuid is not None:
+            with contextlib.suppress(Exception):
+                await self.store.discard_reserved_episode(request.group_id, episode_uuid)
+        dead_id = await self.queue.dead_letter(entry, error, attempts)
+        self.dead_letter_count += 1
+        logger.error(
+            'episode %s dead-lettered as %s after %d attempt(s): %s', entry.entry_id, dead_id, attempts, error
+        )
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,109 @@
+"""The memory service: what each HTTP route does, independent of HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from .config import Settings
+from .durable_queue import DurableQueue, connect_valkey
+from .episodes import BadRequest, clean_text, parse_episode_request
+from .graph_store import GraphStore
+from .group_ids import resolve_group_id
+from .ingest_worker import IngestWorker
+from .portability import export_group, import_group
+
+logger = logging.getLogger(__name__)
+DEFAULT_SEARCH_LIMIT = 10
+MAX_SEARCH_LIMIT = 50
+MAX_QUERY_CHARS = 2000
+
+
+def _group_from(body: dict[str, Any]) -> str:
+    try:
+        group_id = resolve_group_id(body.get('group_id'), body.get('project_dir'))
+    except ValueError as error:
+        raise BadRequest(str(error)) from error
+    if '-' in group_id:
+        logger.warning('group id %s contains "-": graphiti on FalkorDB cannot keyword-search it (graphiti #1483)', group_id)
+    return group_id
+
+
+class MemoryService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.valkey = connect_valkey(settings)
+        self.queue = DurableQueue(self.valkey, settings)
+        self.store = GraphStore(settings)
+        self.worker = IngestWorker(self.queue, self.store, settings)
+
+    async def close(self) -> None:
+        await self.store.close()
+        await self.valkey.aclose()
+
+    async def enqueue_episode(self, body: Any) -> dict[str, Any]:
+        request = parse_episode_request(body, self.settings.max_episode_bytes)
+        entry_id = await self.queue.enqueue(request.to_stream_fields())
+        logger.info(
+            'queued episode %s for group %s (%d bytes)', entry_id, request.group_id, len(request.content.encode())
+        )
+        return {'queued': entry_id, 'group_id': request.group_id}
+
+    async def search(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise BadRequest('the body must be a JSON object')
+        group_id = _group_from(body)
+        query = body.get('query')
+        if not isinstance(query, str) or not query.strip():
+            raise BadRequest('query must be a non-empty string')
+        limit = body.get('limit', DEFAULT_SEARCH_LIMIT)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
+            raise BadRequest(f'limit must be an integer from 1 to {MAX_SEARCH_LIMIT}')
+        return await self.store.search(group_id, clean_text(query)[:MAX_QUERY_CHARS], limit)
+
+    async def forget(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise BadRequest('the body must be a JSON object')
+        group_id = _group_from(body)
+        item_uuid = body.get('uuid')
+        if not isinstance(item_uuid, str) or not item_uuid or len(item_uuid) > 64:
+            raise BadRequest('uuid must be a string')
+        async with self.store.write_lock:
+            kind = await self.store.forget(group_id, item_uuid)
+        logger.info('forgot %s %s in group %s', kind, item_uuid, group_id)
+        return {'forgotten': item_uuid, 'kind': kind}
+
+    async def export(self, query: dict[str, Any]) -> dict[str, Any]:
+        return await export_group(self.store, _group_from(query))
+
+    async def import_document(self, query: dict[str, Any], document: Any) -> dict[str, Any]:
+        if query.get('group_id') or query.get('project_dir'):
+            group_id = _group_from(query)
+        elif isinstance(document, dict):
+            group_id = _group_from({'group_id': document.get('group_id')})
+        else:
+            raise BadRequest('the body must be an export document')
+        async with self.store.write_lock:
+            counts = await import_group(self.store, group_id, document)
+        logger.info('imported group %s: %s', group_id, counts)
+        return {'imported': counts, 'group_id': group_id}
+
+    async def health(self) -> dict[str, Any]:
+        falkordb_ok = await self.store.ping()
+        try:
+            valkey_ok = bool(await asyncio.wait_for(self.valkey.ping(), timeout=3))
+            pending = await self.queue.backlog()
+            dead_letters = await self.queue.dead_letter_count()
+        except Exception:
+            valkey_ok, pending, dead_letters = False, -1, -1
+        return {
+            'status': 'ok' if falkordb_ok and valkey_ok else 'degraded',
+            'falkordb': falkordb_ok,
+            'valkey': valkey_ok,
+            'pending': pending,
+            'dead_letters': dead_letters,
+            'stored': self.worker.stored_count,
+            'duplicates_skipped': self.worker.duplicate_count,
+            'llm_client': self.store.models.llm_client_kind,
+        }
