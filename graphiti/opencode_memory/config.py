@@ -30,7 +30,7 @@ class Settings:
     falkordb_username: str | None = None
     falkordb_password: str | None = field(default=None, repr=False)
     valkey_host: str = 'localhost'
-    valkey_port: int = 6379
+    valkey_port: int = 6380
     valkey_password: str | None = field(default=None, repr=False)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
@@ -63,7 +63,7 @@ class Settings:
             falkordb_username=_optional('FALKORDB_USERNAME'),
             falkordb_password=_optional('FALKORDB_PASSWORD'),
             valkey_host=os.environ.get('VALKEY_HOST', 'localhost'),
-            valkey_port=_int('VALKEY_PORT', 6379),
+            valkey_port=_int('VALKEY_PORT', 6380),
             valkey_password=_optional('VALKEY_PASSWORD'),
             openai_api_key=_optional('OPENAI_API_KEY'),
             openai_base_url=_optional('OPENAI_BASE_URL'),
