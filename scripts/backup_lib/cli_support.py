@@ -1,0 +1,32 @@
+"""What both CLIs share: redacted error reporting and the exit codes."""
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+from .errors import BackupError
+from .redaction import redact
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def say(program: str, message: str) -> None:
+    print(f"{program}: {redact(message)}", flush=True)
+
+
+def run_reporting_errors(program: str, body: Callable[[], int]) -> int:
+    try:
+        return body()
+    except BackupError as error:
+        print(f"{program}: error: {redact(str(error))}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    except Exception as error:  # an unforeseen failure still must not leak a secret or exit 0
+        print(f"{program}: unexpected error: {type(error).__name__}: {redact(str(error))}", file=sys.stderr, flush=True)
+        if os.environ.get("BACKUP_DEBUG") == "1":
+            print(redact(traceback.format_exc()), file=sys.stderr, flush=True)
+        return EXIT_FAILED

@@ -1,0 +1,157 @@
+"""`restore`: fetch a complete backup (the newest, or `--backup TIMESTAMP`), verify every file against the manifest,
+and only then load it: Valkey and FalkorDB keys through RESTORE into the running servers, the Graphiti export
+through the memory manager's import."""
+import argparse
+import tempfile
+from pathlib import Path
+
+from . import graphiti_export, key_restore
+from .cli_support import EXIT_OK, run_reporting_errors, say
+from .config import PARTS, Settings, parse_groups, parse_parts
+from .errors import BackupError, VerificationError
+from .hashing import sha1_of_file
+from .manifest import ManifestFile, read_manifest
+from .naming import MANIFEST_NAME, backup_dir, parse_timestamp
+from .retention import backup_folders, newest_complete
+from .storage import Storage
+from .storage_b2 import B2ApiFactory
+from .storage_factory import open_storage
+
+PROGRAM = "restore"
+DEFAULT_PARTS = "falkordb,valkey"  # the Graphiti export is the portable copy of the same graphs: opt in with --only
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__)
+    parser.add_argument("--backup", metavar="TIMESTAMP", help="which backup (default: the newest complete one)")
+    parser.add_argument("--only", default=DEFAULT_PARTS, help=f"comma list of parts ({','.join(PARTS)}); default {DEFAULT_PARTS}")
+    parser.add_argument("--groups", help="with graphiti: comma list of groups to import (default: all in the backup)")
+    conflict = parser.add_mutually_exclusive_group()
+    conflict.add_argument("--replace", action="store_true", help="overwrite keys/graphs that exist in the target")
+    conflict.add_argument("--wipe", action="store_true", help="empty each target (FLUSHALL / delete the group graph) first")
+    parser.add_argument("--list", action="store_true", help="list backups and whether each is complete, then exit")
+    parser.add_argument("--verify-only", action="store_true", help="download and verify against the manifest, touch nothing")
+    parser.add_argument("--keep-download", metavar="DIR", help="download into DIR and keep the files (default: a temp dir)")
+    return parser
+
+
+def _choose_backup(settings: Settings, storage: Storage, wanted: str | None) -> str:
+    folders = backup_folders(settings.prefix, storage.list_names(settings.prefix))
+    if wanted is None:
+        newest = newest_complete(folders)
+        if newest is None:
+            raise BackupError(f"no complete backup under {settings.prefix}/ in {storage.description}")
+        return newest
+    if parse_timestamp(wanted) is None:
+        raise BackupError(f"{wanted!r} is not a backup timestamp (like 20250131T031700.000Z)")
+    match = next((folder for folder in folders if folder.timestamp == wanted), None)
+    if match is None:
+        raise BackupError(f"no backup {wanted} under {settings.prefix}/ in {storage.description}")
+    if not match.complete:
+        raise BackupError(f"backup {wanted} is incomplete (no manifest); refusing to restore it")
+    return wanted
+
+
+def _download_verified(storage: Storage, folder: str, work: Path) -> tuple[dict, list[ManifestFile]]:
+    manifest_path = work / MANIFEST_NAME
+    storage.download(f"{folder}/{MANIFEST_NAME}", manifest_path)
+    manifest, files = read_manifest(manifest_path)
+    for file in files:
+        local = work / file.name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        storage.download(f"{folder}/{file.name}", local)
+        size, sha1 = local.stat().st_size, sha1_of_file(local)
+        if size != file.size or sha1 != file.sha1:
+            raise VerificationError(
+                f"{file.name} does not match the manifest (size {size} vs {file.size}, SHA-1 {sha1} vs {file.sha1});"
+                " nothing was restored"
+            )
+    return manifest, files
+
+
+def _key_file(files: list[ManifestFile], part: str, work: Path) -> Path:
+    for file in files:
+        if file.part == part and file.kind == "keys":
+            return work / file.name
+    raise BackupError(f"the backup has no {part} key dump")
+
+
+def _export_files(files: list[ManifestFile], groups: list[str] | None, work: Path) -> dict[str, Path]:
+    exports = {Path(file.name).stem: work / file.name for file in files if file.kind == "graphiti-export"}
+    if groups is None:
+        return exports
+    missing = sorted(set(groups) - set(exports))
+    if missing:
+        raise BackupError(f"the backup has no Graphiti export for group(s) {', '.join(missing)}")
+    return {group: exports[group] for group in groups}
+
+
+def _refuse_conflicts(settings: Settings, parts: list[str], files, exports: dict[str, Path], work: Path) -> None:
+    """Checked for every part before any part is loaded, so a refusal leaves the targets untouched."""
+    for part in ("valkey", "falkordb"):
+        if part in parts:
+            endpoint = settings.valkey if part == "valkey" else settings.falkordb
+            clashes = key_restore.conflicting_keys(endpoint, _key_file(files, part, work))
+            if clashes:
+                raise BackupError(
+                    f"{part} already holds key(s) from the backup ({', '.join(clashes)}); "
+                    "use --replace to overwrite them or --wipe to empty the server first; nothing was restored"
+                )
+    if "graphiti" in parts:
+        for group in exports:
+            if graphiti_export.graph_node_count(settings.falkordb, group):
+                raise BackupError(
+                    f"graph {group} is not empty; the Graphiti import needs an empty graph: use --wipe; nothing was restored"
+                )
+
+
+def _restore(settings: Settings, storage: Storage, args: argparse.Namespace, work: Path) -> None:
+    parts = parse_parts(args.only)
+    if "falkordb" in parts and "graphiti" in parts:
+        raise BackupError("falkordb and graphiti hold the same graphs (exact keys vs. portable export); restore one")
+    timestamp = _choose_backup(settings, storage, args.backup)
+    folder = backup_dir(settings.prefix, timestamp)
+    say(PROGRAM, f"{timestamp}: downloading and verifying from {storage.description}")
+    _, files = _download_verified(storage, folder, work)
+    say(PROGRAM, f"{timestamp}: {len(files)} files match the manifest")
+    if args.verify_only:
+        return
+    exports = _export_files(files, parse_groups(args.groups), work) if "graphiti" in parts else {}
+    if not (args.replace or args.wipe):
+        _refuse_conflicts(settings, parts, files, exports, work)
+    for part in ("valkey", "falkordb"):
+        if part in parts:
+            endpoint = settings.valkey if part == "valkey" else settings.falkordb
+            if args.wipe:
+                key_restore.wipe(endpoint)
+            count = key_restore.restore_keys(endpoint, _key_file(files, part, work), replace=args.replace)
+            say(PROGRAM, f"{timestamp}: {part}: restored {count} keys")
+    if "graphiti" in parts:
+        for group, export_path in exports.items():
+            if args.wipe or args.replace:
+                graphiti_export.delete_graph(settings.falkordb, group)
+            graphiti_export.import_group(settings, group, export_path)
+            say(PROGRAM, f"{timestamp}: graphiti: imported group {group}")
+    say(PROGRAM, f"{timestamp}: restore of {', '.join(parts)} finished")
+
+
+def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def body() -> int:
+        settings = Settings.from_env()
+        storage = open_storage(settings, b2_api_factory)
+        if args.list:
+            for folder in backup_folders(settings.prefix, storage.list_names(settings.prefix)):
+                print(f"{folder.timestamp}\t{'complete' if folder.complete else 'incomplete'}")
+            return EXIT_OK
+        if args.keep_download:
+            work = Path(args.keep_download)
+            work.mkdir(parents=True, exist_ok=True)
+            _restore(settings, storage, args, work)
+        else:
+            with tempfile.TemporaryDirectory(prefix="opencode-restore-") as work_text:
+                _restore(settings, storage, args, Path(work_text))
+        return EXIT_OK
+
+    return run_reporting_errors(PROGRAM, body)
