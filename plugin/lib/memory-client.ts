@@ -1,0 +1,97 @@
+import type { MemoryScope } from "./project-scope.ts";
+
+/** Body of `POST /episodes` (docs/architecture.md, memory process HTTP contract). */
+export type EpisodeRequest = MemoryScope & {
+  name: string;
+  content: string;
+  source: "message";
+  source_description: string;
+  reference_time?: string;
+  session_id?: string;
+};
+
+export type RecalledFact = { uuid: string; fact: string; valid_at?: string | null; invalid_at?: string | null };
+export type SearchAnswer = { group_id: string; facts: RecalledFact[]; episodes: unknown[] };
+export type HealthAnswer = {
+  status: string;
+  falkordb?: boolean;
+  valkey?: boolean;
+  pending?: number;
+  dead_letters?: number;
+};
+
+/** Why a call did not succeed: `retryable` separates an outage (try again later) from a rejected request. */
+export class MemoryRequestError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "MemoryRequestError";
+  }
+}
+
+/** 408/429 and every 5xx mean "not now"; any other 4xx means this request will never be accepted. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export class MemoryClient {
+  constructor(readonly baseUrl: string) {}
+
+  private async request<T>(method: "GET" | "POST", route: string, timeoutMs: number, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${route}`, {
+        method,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : "unreachable";
+      throw new MemoryRequestError(`memory process ${reason} (${method} ${route})`, true);
+    }
+    const text = await response.text().catch(() => "");
+    if (!response.ok) {
+      throw new MemoryRequestError(
+        `memory process answered ${response.status} to ${method} ${route}: ${text.slice(0, 200)}`,
+        isRetryableStatus(response.status),
+        response.status,
+      );
+    }
+    try {
+      return (text ? JSON.parse(text) : {}) as T;
+    } catch {
+      throw new MemoryRequestError(`memory process sent invalid JSON for ${method} ${route}`, true, response.status);
+    }
+  }
+
+  /** Undefined when the process is down or not (yet) answering: health is a probe, never an error. */
+  async health(timeoutMs: number): Promise<HealthAnswer | undefined> {
+    try {
+      const answer = await this.request<HealthAnswer>("GET", "/health", timeoutMs);
+      return answer.status === "ok" ? answer : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  addEpisode(episode: EpisodeRequest, timeoutMs: number): Promise<{ queued: string; group_id: string }> {
+    return this.request("POST", "/episodes", timeoutMs, episode);
+  }
+
+  async search(scope: MemoryScope, query: string, limit: number, timeoutMs: number): Promise<SearchAnswer> {
+    const answer = await this.request<Partial<SearchAnswer>>("POST", "/search", timeoutMs, { ...scope, query, limit });
+    return {
+      group_id: answer.group_id ?? "",
+      facts: Array.isArray(answer.facts) ? answer.facts : [],
+      episodes: Array.isArray(answer.episodes) ? answer.episodes : [],
+    };
+  }
+
+  forget(scope: MemoryScope, uuid: string, timeoutMs: number): Promise<{ forgotten: string }> {
+    return this.request("POST", "/forget", timeoutMs, { ...scope, uuid });
+  }
+}

@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type RecordedRequest = { method: string; path: string; body: any };
+type Reply = { status: number; body: unknown; delayMs?: number };
+
+/**
+ * A real HTTP server on a free loopback port that speaks the memory process contract
+ * (docs/architecture.md) from canned answers, recording every request. Unit tests use it to drive
+ * the plugin's client, queue and hooks over real sockets; the end-to-end test uses the real manager.
+ */
+export class ContractMemoryServer {
+  readonly requests: RecordedRequest[] = [];
+  facts: Array<{ uuid: string; fact: string; valid_at?: string | null; invalid_at?: string | null }> = [];
+  /** Replies forced for a route ("POST /episodes"), consumed first-in first-out before the default. */
+  readonly scripted = new Map<string, Reply[]>();
+  private server: Server | undefined;
+  private episodeCounter = 0;
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo).port;
+  }
+
+  episodes(): any[] {
+    return this.requests.filter((request) => request.path === "/episodes").map((request) => request.body);
+  }
+
+  script(route: string, ...replies: Reply[]): void {
+    this.scripted.set(route, [...(this.scripted.get(route) ?? []), ...replies]);
+  }
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, "127.0.0.1", () => resolve());
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const route = `${request.method} ${url.pathname}`;
+    let body: unknown = undefined;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+    }
+    this.requests.push({ method: request.method ?? "", path: url.pathname, body });
+    const reply = this.scripted.get(route)?.shift() ?? this.defaultReply(route, body as any);
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    response.writeHead(reply.status, { "content-type": "application/json" });
+    response.end(JSON.stringify(reply.body));
+  }
+
+  private defaultReply(route: string, body: any): Reply {
+    const group = body?.group_id ?? "derived-group";
+    switch (route) {
+      case "GET /health":
+        return { status: 200, body: { status: "ok", falkordb: true, valkey: true, pending: 0, dead_letters: 0 } };
+      case "POST /episodes":
+        return { status: 202, body: { queued: `${Date.now()}-${this.episodeCounter++}`, group_id: group } };
+      case "POST /search":
+        return { status: 200, body: { group_id: group, facts: this.facts.slice(0, body?.limit ?? 10), episodes: [] } };
+      case "POST /forget":
+        return { status: 200, body: { forgotten: body?.uuid } };
+      default:
+        return { status: 404, body: { error: "not found" } };
+    }
+  }
+}
+
+/** A loopback port nothing listens on (bound, read, released): requests to it are refused. */
+export async function unusedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (then throws). */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
