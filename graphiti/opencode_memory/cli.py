@@ -14,6 +14,7 @@ from typing import Any
 from .config import Settings
 from .failures import describe
 from .logging_setup import configure_logging
+from .tracing import install_trace_filter
 
 DESCRIPTION = """OpenCode long-term memory: Graphiti on FalkorDB, fed through a durable Valkey queue.
 
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     settings = Settings.from_env()
+    install_trace_filter((settings.falkordb_host, settings.falkordb_port), (settings.valkey_host, settings.valkey_port))
     if args.command == 'serve':
         from .server_main import serve
 

@@ -12,6 +12,7 @@ from .durable_queue import DurableQueue, QueuedEntry
 from .episodes import EpisodeRequest, BadRequest
 from .failures import describe, is_outage
 from .graph_store import GraphStore
+from .tracing import traced
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,12 @@ class IngestWorker:
                 return
             episode_uuid = request.episode_uuid(entry.entry_id)
             try:
-                async with self.store.write_lock:
-                    stored = await self.store.store_episode(request, episode_uuid)
-                await self.queue.complete(entry.entry_id)
+                with traced('memory.ingest', group_id=request.group_id) as span:
+                    span.set('memory.queue_entry', entry.entry_id)
+                    async with self.store.write_lock:
+                        stored = await self.store.store_episode(request, episode_uuid)
+                    await self.queue.complete(entry.entry_id)
+                    span.set('memory.stored', stored)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

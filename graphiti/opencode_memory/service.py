@@ -13,6 +13,7 @@ from .graph_store import GraphStore
 from .group_ids import resolve_group_id
 from .ingest_worker import IngestWorker
 from .portability import export_group, import_group
+from .tracing import traced
 
 logger = logging.getLogger(__name__)
 DEFAULT_SEARCH_LIMIT = 10
@@ -44,7 +45,8 @@ class MemoryService:
 
     async def enqueue_episode(self, body: Any) -> dict[str, Any]:
         request = parse_episode_request(body, self.settings.max_episode_bytes)
-        entry_id = await self.queue.enqueue(request.to_stream_fields())
+        with traced('memory.enqueue', group_id=request.group_id):
+            entry_id = await self.queue.enqueue(request.to_stream_fields())
         logger.info(
             'queued episode %s for group %s (%d bytes)', entry_id, request.group_id, len(request.content.encode())
         )
@@ -60,7 +62,8 @@ class MemoryService:
         limit = body.get('limit', DEFAULT_SEARCH_LIMIT)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise BadRequest(f'limit must be an integer from 1 to {MAX_SEARCH_LIMIT}')
-        return await self.store.search(group_id, clean_text(query)[:MAX_QUERY_CHARS], limit)
+        with traced('memory.search', group_id=group_id, **{'memory.limit': limit}):
+            return await self.store.search(group_id, clean_text(query)[:MAX_QUERY_CHARS], limit)
 
     async def forget(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -69,13 +72,16 @@ class MemoryService:
         item_uuid = body.get('uuid')
         if not isinstance(item_uuid, str) or not item_uuid or len(item_uuid) > 64:
             raise BadRequest('uuid must be a string')
-        async with self.store.write_lock:
-            kind = await self.store.forget(group_id, item_uuid)
+        with traced('memory.forget', group_id=group_id):
+            async with self.store.write_lock:
+                kind = await self.store.forget(group_id, item_uuid)
         logger.info('forgot %s %s in group %s', kind, item_uuid, group_id)
         return {'forgotten': item_uuid, 'kind': kind}
 
     async def export(self, query: dict[str, Any]) -> dict[str, Any]:
-        return await export_group(self.store, _group_from(query))
+        group_id = _group_from(query)
+        with traced('memory.export', group_id=group_id):
+            return await export_group(self.store, group_id)
 
     async def import_document(self, query: dict[str, Any], document: Any) -> dict[str, Any]:
         if query.get('group_id') or query.get('project_dir'):
@@ -84,19 +90,21 @@ class MemoryService:
             group_id = _group_from({'group_id': document.get('group_id')})
         else:
             raise BadRequest('the body must be an export document')
-        async with self.store.write_lock:
-            counts = await import_group(self.store, group_id, document)
+        with traced('memory.import', group_id=group_id):
+            async with self.store.write_lock:
+                counts = await import_group(self.store, group_id, document)
         logger.info('imported group %s: %s', group_id, counts)
         return {'imported': counts, 'group_id': group_id}
 
     async def health(self) -> dict[str, Any]:
-        falkordb_ok = await self.store.ping()
-        try:
-            valkey_ok = bool(await asyncio.wait_for(self.valkey.ping(), timeout=3))
-            pending = await self.queue.backlog()
-            dead_letters = await self.queue.dead_letter_count()
-        except Exception:
-            valkey_ok, pending, dead_letters = False, -1, -1
+        with traced('memory.health'):
+            falkordb_ok = await self.store.ping()
+            try:
+                valkey_ok = bool(await asyncio.wait_for(self.valkey.ping(), timeout=3))
+                pending = await self.queue.backlog()
+                dead_letters = await self.queue.dead_letter_count()
+            except Exception:
+                valkey_ok, pending, dead_letters = False, -1, -1
         return {
             'status': 'ok' if falkordb_ok and valkey_ok else 'degraded',
             'falkordb': falkordb_ok,

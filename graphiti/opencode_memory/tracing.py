@@ -28,12 +28,13 @@ logger = logging.getLogger(__name__)
 FALKORDB_SERVICE = 'falkordb'
 VALKEY_SERVICE = 'valkey'
 GROUP_ID_TAG = 'memory.group_id'
+GRAPH_TAG = 'falkordb.graph'
 # The redis integration's own service name; a user's DD_REDIS_SERVICE (or schema v1) is left alone.
 REDIS_INTEGRATION_SERVICE = 'redis'
 # The worker blocks on XREADGROUP for up to a second at a time: one trace per second when idle.
 IDLE_POLL_COMMANDS = frozenset({'XREADGROUP'})
 HEALTH_OPERATION = 'memory.health'
-_GROUP_ID = re.compile(r'^[A-Za-z0-9_-]+$')
+_GRAPH_NAME = re.compile(r'^[A-Za-z0-9_-]+$')
 
 
 def _tracer() -> Any | None:
@@ -142,8 +143,8 @@ def _make_trace_filter_class() -> type:
                 span.set_tag('peer.service', server)
                 if span.service == REDIS_INTEGRATION_SERVICE:
                     span.service = server
-            if words[0].upper().startswith('GRAPH.') and len(words) > 1 and _GROUP_ID.match(words[1]):
-                span.set_tag(GROUP_ID_TAG, words[1])  # FalkorDB's graph name is the group id
+            if words[0].upper().startswith('GRAPH.') and len(words) > 1 and _GRAPH_NAME.match(words[1]):
+                span.set_tag(GRAPH_TAG, words[1])  # a group's graph is named after its group id
             if raw:
                 span.set_tag('redis.raw_command', span.resource)
 
