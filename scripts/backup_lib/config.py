@@ -47,9 +47,13 @@ class RedisEndpoint:
         return env
 
 
+# The pod's ports, as in the image's ENV: FalkorDB on 6379, Valkey on 6380.
+DEFAULT_PORTS = {"falkordb": "6379", "valkey": "6380"}
+
+
 def _endpoint(name: str, environ: Mapping[str, str]) -> RedisEndpoint:
     upper = name.upper()
-    port_text = environ.get(f"{upper}_PORT") or "6379"
+    port_text = environ.get(f"{upper}_PORT") or DEFAULT_PORTS.get(name, "6379")
     try:
         port = int(port_text)
     except ValueError:
