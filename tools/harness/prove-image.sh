@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Proves the OpenCode server image for real: builds containers/opencode-server/Containerfile with Podman (or Docker),
+# runs it and checks the behaviour issue 3 names (a-g). One command on a fresh Debian 12 machine:
+#
+#   bash tools/harness/prove-image.sh [--keep] [--engine podman|docker] [--extra-ca-dir DIR] [--containerfile FILE]
+#
+# --keep            leave the containers and images it made (default: remove all of them)
+# --engine          podman (default) or docker (a private dockerd under .work/docker)
+# --extra-ca-dir    CA certificates (*.crt) the build must trust, e.g. a TLS-intercepting proxy's; default
+#                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image passed
+#                   as BASE_IMAGE, never into the Containerfile.
+# --containerfile   another Containerfile to prove (path inside the repository), default the committed one
+#
+# Everything it keeps between runs (Podman storage, the node:20-slim stand-in, the debootstrap tarball) lives in
+# .work/ under the repository root (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
+set -uo pipefail
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
+WORK_DIR=${HARNESS_WORK_DIR:-$REPO_ROOT/.work}
+ENGINE=podman
+KEEP=0
+EXTRA_CA_DIR=/usr/local/share/ca-certificates
+CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
+
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) KEEP=1 ;;
+    --engine) ENGINE=${2:?--engine needs podman or docker}; shift ;;
+    --engine=*) ENGINE=${1#*=} ;;
+    --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
+    --extra-ca-dir=*) EXTRA_CA_DIR=${1#*=} ;;
+    --containerfile) CONTAINERFILE_IN_REPO=${2:?}; shift ;;
+    --containerfile=*) CONTAINERFILE_IN_REPO=${1#*=} ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# shellcheck source=lib/report.sh
+source "$HARNESS_DIR/lib/report.sh"
+# shellcheck source=lib/engine.sh
+source "$HARNESS_DIR/lib/engine.sh"
+# shellcheck source=lib/base-image.sh
+source "$HARNESS_DIR/lib/base-image.sh"
+# shellcheck source=lib/build-context.sh
+source "$HARNESS_DIR/lib/build-context.sh"
+# shellcheck source=lib/container.sh
+source "$HARNESS_DIR/lib/container.sh"
+# shellcheck source=lib/checks.sh
+source "$HARNESS_DIR/lib/checks.sh"
+
+RUN_ID="prove-$$-$(date +%s)"
+IMAGE_UNDER_TEST="localhost/opencode-server-harness:$RUN_ID"
+LOG_DIR="$WORK_DIR/logs"
+BUILD_LOG="$LOG_DIR/$RUN_ID-build.log"
+CONTEXT_DIR=""
+IMAGES_BEFORE=""
+mkdir -p "$LOG_DIR"
+
+cleanup() {
+  local status=$?
+  if [ "$KEEP" -eq 1 ]; then
+    log "--keep: leaving image $IMAGE_UNDER_TEST, containers ${STARTED_CONTAINERS[*]:-none}, context $CONTEXT_DIR"
+  else
+    remove_started
+    # Everything that appeared in the store during the run (the image, its cached build steps, the CA base).
+    [ -z "$IMAGES_BEFORE" ] || remove_images_not_in "$IMAGES_BEFORE"
+    [ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"
+  fi
+  stop_private_dockerd
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# With --keep a finished container is only stopped, so it can be inspected afterwards.
+discard_container() {
+  if [ "$KEEP" -eq 1 ]; then engine stop -t 10 "$1" >/dev/null 2>&1; else engine rm -f "$1" >/dev/null 2>&1; fi
+  return 0
+}
+seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}'; }
+T_START=$(date +%s.%N)
+
+# ---- host tools and engine ----
+install_debian_packages curl jq git ca-certificates || exit 1
+prepare_engine || { fail_step engine-setup; print_summary; exit 1; }
+log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
+
+# ---- base image ----
+T_PHASE=$(date +%s.%N)
+BASE_KIND=$(ensure_node_base) || { fail_step base-image; print_summary; exit 1; }
+log "base: $NODE_BASE_REF ($BASE_KIND) ready in $(seconds_since "$T_PHASE")s"
+IMAGES_BEFORE=$(engine images -a -q --no-trunc | sort -u)
+
+[ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
+BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR" "localhost/opencode-harness-base:$RUN_ID") \
+  || { fail_step base-with-extra-ca; print_summary; exit 1; }
+[ "$BASE_TAG" = "$NODE_BASE_REF" ] || CREATED_IMAGES+=("$BASE_TAG")
+[ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG"
+
+# A digest-pinned BASE_IMAGE must work: build from <base>@sha256:<digest> (Podman records digests of local images;
+# Docker only has them for pulled or pushed images).
+BASE_DIGEST=$(engine image inspect --format '{{.Digest}}' "$BASE_TAG" 2>/dev/null || true)
+if [ "$ENGINE" = podman ] && [[ "$BASE_DIGEST" == sha256:* ]]; then
+  BASE_REF="${BASE_TAG%:*}@$BASE_DIGEST"
+else
+  BASE_REF=$BASE_TAG
+fi
+
+# ---- build ----
+CONTEXT_DIR=$(mktemp -d "$WORK_DIR/context.XXXXXX")
+make_build_context "$CONTEXT_DIR"
+case "$CONTAINERFILE_IN_REPO" in /*) CONTAINERFILE=$CONTAINERFILE_IN_REPO ;; *) CONTAINERFILE="$CONTEXT_DIR/$CONTAINERFILE_IN_REPO" ;; esac
+build_log_tail() { tail -n "$LOG_TAIL_LINES" "$BUILD_LOG"; }
+LOG_TAIL_SOURCE=build_log_tail
+
+build_image() {
+  [ -f "$CONTAINERFILE" ] || { echo "no $CONTAINERFILE_IN_REPO in the build context" >&2; echo "(no build ran)" >"$BUILD_LOG"; return 1; }
+  local engine_flags=(--pull=never --format docker)
+  [ "$ENGINE" = docker ] && engine_flags=()
+  log "building $IMAGE_UNDER_TEST from $CONTAINERFILE_IN_REPO with BASE_IMAGE=$BASE_REF (log: $BUILD_LOG)"
+  timeout 3600 "$ENGINE" build "${engine_flags[@]}" --network host --build-arg "BASE_IMAGE=$BASE_REF" \
+    -f "$CONTAINERFILE" -t "$IMAGE_UNDER_TEST" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1
+}
+T_PHASE=$(date +%s.%N)
+run_check build build_image
+BUILD_SECONDS=$(seconds_since "$T_PHASE")
+log "build took ${BUILD_SECONDS}s"
+if [ "$FAILED" -gt 0 ]; then print_summary; exit 1; fi
+
+check_base_digest_pinned() { grep -qE "FROM [^ ]+@sha256:[0-9a-f]{64}" "$BUILD_LOG" || { echo "the build did not start FROM a digest reference" >&2; return 1; }; }
+if [ "$BASE_REF" != "$BASE_TAG" ]; then run_check base-digest-pin check_base_digest_pinned
+else skip_check base-digest-pin "$ENGINE has no digest for a local image"; fi
+run_check recipe-has-no-local-trust check_recipe_has_no_local_trust
+
+# ---- the image running with defaults ----
+T_PHASE=$(date +%s.%N)
+LOG_TAIL_SOURCE=container_log_tail
+if [ "$ENGINE" = podman ]; then
+  PORT=$(free_loopback_port); PUBLISH=(-p "127.0.0.1:$PORT:4096")
+else
+  # The private dockerd has no bridge; the image's port is fixed at 4096.
+  PORT=4096; PUBLISH=(--network host)
+fi
+URL="http://127.0.0.1:$PORT"
+CURRENT_CONTAINER=$(start_container "$RUN_ID-default" "${PUBLISH[@]}") || CURRENT_CONTAINER=""
+run_check b.config-200-from-outside check_config_200 "$URL"
+run_check a.healthcheck-30s-10s-40s-on-config check_healthcheck_config "$CURRENT_CONTAINER"
+run_check a.healthcheck-run-passes check_healthcheck_passes "$CURRENT_CONTAINER"
+run_check c.entrypoint check_entrypoint
+run_check c.pid1-is-tini check_pid1_is_tini "$CURRENT_CONTAINER"
+run_check c.opencode-serve-0.0.0.0-4096 check_opencode_serves "$CURRENT_CONTAINER"
+run_check c.ddtrace-bootstrap-on-pythonpath check_ddtrace_bootstrap_in_environ "$CURRENT_CONTAINER"
+run_check d.venv-imports check_venv_imports "$CURRENT_CONTAINER"
+run_check d.tools-present check_tools_present "$CURRENT_CONTAINER"
+run_check d.copied-paths check_copied_paths "$CURRENT_CONTAINER"
+run_check d.env-defaults check_env_defaults
+run_check e.plugin-listed check_plugin_listed "$CURRENT_CONTAINER" "$URL"
+run_check e.plugin-started-memory-process check_plugin_started_memory_process "$CURRENT_CONTAINER"
+run_check e.no-plugin-load-failure check_no_plugin_failure "$CURRENT_CONTAINER"
+STOP_SECONDS=""
+run_check f.sigterm-stop-under-5s-not-killed check_sigterm_stop "$CURRENT_CONTAINER"
+
+# ---- with a password: every route needs Basic auth ----
+# Passed by name (-e NAME) from this process's environment: the value is never on a command line.
+OPENCODE_SERVER_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export OPENCODE_SERVER_PASSWORD
+[ "$ENGINE" = podman ] && { PORT=$(free_loopback_port); PUBLISH=(-p "127.0.0.1:$PORT:4096"); URL="http://127.0.0.1:$PORT"; }
+[ "$ENGINE" = docker ] && discard_container "$CURRENT_CONTAINER"   # frees host port 4096
+CURRENT_CONTAINER=$(start_container "$RUN_ID-password" "${PUBLISH[@]}" -e OPENCODE_SERVER_PASSWORD) || CURRENT_CONTAINER=""
+wait_for_status 401 120 "$URL/config" >/dev/null 2>&1 || true
+run_check b.password-401-without-credentials check_auth_rejects_anonymous "$URL"
+run_check b.password-401-wrong-password check_auth_rejects_wrong_password "$URL"
+run_check b.password-200-with-credentials check_auth_accepts_password "$URL"
+run_check b.password-healthcheck-passes check_healthcheck_passes "$CURRENT_CONTAINER"
+run_check g.runtime-secret-not-in-image check_secret_not_in_image
+discard_container "$CURRENT_CONTAINER"
+unset OPENCODE_SERVER_PASSWORD
+
+# ---- no network at all: the plugin must not need the registry at start ----
+CURRENT_CONTAINER=$(start_container "$RUN_ID-offline" --network none) || CURRENT_CONTAINER=""
+run_check e.offline-config-200 wait_for_status_inside "$CURRENT_CONTAINER" 200 120 /config
+run_check e.offline-plugin-listed check_plugin_listed "$CURRENT_CONTAINER" inside
+run_check e.offline-plugin-started-memory-process check_plugin_started_memory_process "$CURRENT_CONTAINER"
+run_check e.offline-no-plugin-load-failure check_no_plugin_failure "$CURRENT_CONTAINER"
+discard_container "$CURRENT_CONTAINER"
+CURRENT_CONTAINER=""
+LOG_TAIL_SOURCE=""
+run_check g.no-credential-files check_no_credential_files
+
+log "base $BASE_KIND; build ${BUILD_SECONDS}s; run checks $(seconds_since "$T_PHASE")s; total $(seconds_since "$T_START")s"
+print_summary
+[ "$FAILED" -eq 0 ]
