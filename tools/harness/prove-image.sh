@@ -5,19 +5,20 @@
 #   bash tools/harness/prove-image.sh [--keep] [--engine podman|docker] [--extra-ca-dir DIR] [--containerfile FILE]
 #
 # --keep            leave the containers and images it made (default: remove all of them)
-# --engine          podman (default) or docker (a private dockerd under .work/docker)
+# --engine          podman (default) or docker (a private dockerd under the working folder)
 # --extra-ca-dir    CA certificates (*.crt) the build must trust, e.g. a TLS-intercepting proxy's; default
 #                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image passed
 #                   as BASE_IMAGE, never into the Containerfile.
 # --containerfile   another Containerfile to prove (path inside the repository), default the committed one
 #
 # Everything it keeps between runs (Podman storage, the node:20-slim stand-in, the debootstrap tarball) lives in
-# .work/ under the repository root (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
+# ~/.cache/opencode-server-harness, shared by every clone on the machine (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
 set -uo pipefail
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
-WORK_DIR=${HARNESS_WORK_DIR:-$REPO_ROOT/.work}
+# Machine-wide, so every clone (and CI, which clones anew) reuses the stand-in base (and the debootstrap download).
+WORK_DIR=${HARNESS_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/opencode-server-harness}
 ENGINE=podman
 KEEP=0
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
@@ -86,6 +87,11 @@ T_START=$(date +%s.%N)
 
 # ---- host tools and engine ----
 install_debian_packages curl jq git ca-certificates || exit 1
+# The spec's own tooling (input validation, the shared acceptance script) runs on the repository's npm lockfile.
+if [ ! -x "$REPO_ROOT/node_modules/.bin/tsx" ]; then
+  log "npm ci (the module's tooling)"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm-ci"; exit 1; }
+fi
 prepare_engine || { fail_step engine-setup; print_summary; exit 1; }
 log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
 
@@ -125,6 +131,10 @@ build_image() {
   timeout 3600 "$ENGINE" build "${engine_flags[@]}" --network host --build-arg "BASE_IMAGE=$BASE_REF" \
     -f "$CONTAINERFILE" -t "$IMAGE_UNDER_TEST" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1
 }
+# The same input validation as `dagger call build`: a missing or malformed input is named before any layer is built.
+check_build_context() { (cd "$REPO_ROOT" && npx --no-install tsx tools/check-build-context.ts --context "$CONTEXT_DIR"); }
+LOG_TAIL_SOURCE="" run_check build-context-valid check_build_context
+if [ "$FAILED" -gt 0 ]; then print_summary; exit 1; fi
 T_PHASE=$(date +%s.%N)
 run_check build build_image
 BUILD_SECONDS=$(seconds_since "$T_PHASE")
@@ -158,6 +168,7 @@ run_check d.venv-imports check_venv_imports "$CURRENT_CONTAINER"
 run_check d.tools-present check_tools_present "$CURRENT_CONTAINER"
 run_check d.copied-paths check_copied_paths "$CURRENT_CONTAINER"
 run_check d.env-defaults check_env_defaults
+run_check d.acceptance-criteria-of-the-dagger-check check_shared_acceptance_criteria "$CURRENT_CONTAINER"
 run_check e.plugin-listed check_plugin_listed "$CURRENT_CONTAINER" "$URL"
 run_check e.plugin-started-memory-process check_plugin_started_memory_process "$CURRENT_CONTAINER"
 run_check e.no-plugin-load-failure check_no_plugin_failure "$CURRENT_CONTAINER"

@@ -239,3 +239,15 @@ check_recipe_has_no_local_trust() {
   local hits; hits=$(grep -nE 'NODE_EXTRA_CA_CERTS|PIP_CERT|REQUESTS_CA_BUNDLE|SSL_CERT_FILE|\.crt|https?_proxy' "$CONTAINERFILE" || true)
   [ -z "$hits" ] || { echo "$hits" >&2; return 1; }
 }
+
+# The same acceptance-criteria script the Dagger module's `acceptance-criteria` check runs in the Dagger-built image
+# (dagger/src/acceptance-checks.ts), run here in the Podman-built one: one list of criteria for both routes.
+check_shared_acceptance_criteria() {
+  local script report
+  script=$(cd "$REPO_ROOT" && npx --no-install tsx tools/print-acceptance-script.ts) || { echo "could not render the acceptance script (npm ci first)" >&2; return 1; }
+  report=$(printf '%s' "$script" | engine exec -i "$1" sh)
+  local status=$?
+  grep '^FAIL' <<<"$report" >&2
+  echo "$(grep -c '^PASS' <<<"$report") criteria hold" >&2
+  return "$status"
+}
