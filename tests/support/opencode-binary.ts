@@ -1,6 +1,8 @@
 /**
- * Finds the real opencode binary for tests: OPENCODE_BIN, else the platform package that the root devDependency
- * `opencode-ai` brought (its own postinstall may not have run: npm 11 skips install scripts by default).
+ * Finds the real opencode binary for tests: OPENCODE_BIN, else a platform package of opencode-ai@1.18.33 that the root
+ * package.json lists as optional dependencies. The platform packages are depended on directly, not through
+ * `opencode-ai`: its postinstall (which picks the binary) does not run under npm 11's default, and a lockfile through it
+ * would have to list all twelve platforms, some of which this machine's registry does not serve.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
