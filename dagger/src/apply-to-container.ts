@@ -17,27 +17,13 @@ export function applyToContainer(spec: ImageSpec, source: Directory, values: Arg
   return container
 }
 
-/** The Dagger call each step kind becomes; the equivalence test compares this with the Containerfile's instructions. */
-export function daggerCallOf(step: Step): string {
-  return {
-    label: "withLabel",
-    env: "withEnvVariable",
-    workdir: "withWorkdir",
-    run: "withExec",
-    copy: "withFile/withDirectory",
-    expose: "withExposedPort",
-    healthcheck: "withDockerHealthcheck",
-    entrypoint: "withEntrypoint",
-  }[step.kind]
-}
-
 /** A command as one shell line (the Containerfile splits long ones over several). */
-export function shellLine(command: ShellCommand): string {
+function shellLine(command: ShellCommand): string {
   return typeof command === "string" ? command : command.join(" ")
 }
 
 /** The script a run step executes; identical to the Containerfile's RUN but for the cache cleanup. */
-export function runScript(commands: ShellCommand[]): string {
+function runScript(commands: ShellCommand[]): string {
   return ["set -eux", ...commands.map(shellLine)].join("; ")
 }
 

@@ -13,7 +13,7 @@ export class BuildInputError extends Error {
 const REQUIRED_DIRECTORIES = ["plugin", "graphiti", "scripts"]
 
 /** Every file the spec copies, with the directories it copies whole. */
-export function requiredPaths(spec: ImageSpec): string[] {
+function requiredPaths(spec: ImageSpec): string[] {
   const paths = spec.steps.flatMap((step) => (step.kind === "copy" ? step.sources : []))
   return [...new Set(paths.map((path) => path.replace(/\/$/, "")))]
 }

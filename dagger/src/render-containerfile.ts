@@ -2,7 +2,7 @@ import type { ImageSpec, ShellCommand, Step } from "./image-spec.js"
 
 const INDENT = "    "
 
-export const GENERATED_HEADER = [
+const GENERATED_HEADER = [
   "# Rendered from dagger/src/image-spec.ts by `npm run containerfile`: edit the spec, not this file.",
   "# Build with Podman/Buildah using `--format docker` (the OCI format drops HEALTHCHECK), or with Docker.",
 ]
@@ -28,7 +28,7 @@ export function renderContainerfile(spec: ImageSpec): string {
   return blocks.join("\n\n") + "\n"
 }
 
-/** The instruction keyword each step kind renders to, in order; the equivalence test compares this with Dagger's calls. */
+/** The instruction keyword each step kind renders to; the equivalence test checks both renderings follow the spec's order. */
 export function instructionOf(step: Step): string {
   return {
     label: "LABEL",
