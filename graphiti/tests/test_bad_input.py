@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from conftest import MemoryManagerProcess, RedisServerProcess, episode_contents, graph_rows
+from conftest import episode_contents, graph_rows
+
+from tests.support.real_servers import MemoryManager, RedisServer
 
 
 def test_bad_requests_are_refused_clearly_and_neighbours_survive(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess
+    memory_manager: MemoryManager, falkordb: RedisServer
 ) -> None:
     memory_manager.add(group_id='neighbours', content='Before uses Alpha.')
 
@@ -40,7 +42,7 @@ def test_bad_requests_are_refused_clearly_and_neighbours_survive(
 
 
 def test_hostile_project_dir_is_sanitised_into_a_safe_group(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess
+    memory_manager: MemoryManager, falkordb: RedisServer
 ) -> None:
     hostile_dir = "/tmp/x/../Ünïcødé proj'; MATCH (n) DETACH DELETE n;\n"
     status, answer = memory_manager.request(
@@ -55,7 +57,7 @@ def test_hostile_project_dir_is_sanitised_into_a_safe_group(
     assert graph_rows(falkordb, group_id, 'MATCH (e:Entity) RETURN count(e)')[0][0] >= 2
 
 
-def test_unknown_routes_and_bad_search_requests(memory_manager: MemoryManagerProcess) -> None:
+def test_unknown_routes_and_bad_search_requests(memory_manager: MemoryManager) -> None:
     assert memory_manager.request('GET', '/nope')[0] == 404
     assert memory_manager.request('POST', '/search', {'group_id': 'g', 'query': ''})[0] == 400
     assert memory_manager.request('POST', '/search', {'group_id': 'g', 'query': 'q', 'limit': 10_000})[0] == 400

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import MemoryManagerProcess, RedisServerProcess, episode_contents, wait_until
+from conftest import decoded_client, episode_contents
+
 from openai_compatible_server import OpenAICompatibleServer
+from tests.support.real_servers import MemoryManager, RedisServer, wait_until
 
 
 def test_falkordb_outage_then_restart_stores_every_episode_exactly_once(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess
+    memory_manager: MemoryManager, falkordb: RedisServer
 ) -> None:
     memory_manager.add(group_id='outage', content='Atlas uses Docker.')
     memory_manager.wait_idle()
@@ -27,7 +29,7 @@ def test_falkordb_outage_then_restart_stores_every_episode_exactly_once(
 
 
 def test_model_outage_is_waited_out_not_dead_lettered(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess, openai_double: OpenAICompatibleServer
+    memory_manager: MemoryManager, falkordb: RedisServer, openai_double: OpenAICompatibleServer
 ) -> None:
     openai_double.inject_faults(status=503, count=4)
     memory_manager.add(group_id='llm_outage', content='Castor uses Vault.')
@@ -39,7 +41,7 @@ def test_model_outage_is_waited_out_not_dead_lettered(
 
 
 def test_sigkill_mid_ingest_then_restart_loses_nothing(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess, openai_double: OpenAICompatibleServer
+    memory_manager: MemoryManager, falkordb: RedisServer, openai_double: OpenAICompatibleServer
 ) -> None:
     openai_double.inject_faults(delay_seconds=0.5)
     openai_double.clear_requests()
@@ -62,7 +64,7 @@ def test_sigkill_mid_ingest_then_restart_loses_nothing(
 
 
 def test_poisoned_episode_is_dead_lettered_with_its_error_and_neighbours_are_stored(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess, valkey: RedisServerProcess
+    memory_manager: MemoryManager, falkordb: RedisServer, valkey: RedisServer
 ) -> None:
     memory_manager.add(group_id='poison', content='Before uses Alpha.')
     poisoned_id = memory_manager.add(group_id='poison', content='POISON-PILL Gamma uses Delta.')
@@ -71,7 +73,7 @@ def test_poisoned_episode_is_dead_lettered_with_its_error_and_neighbours_are_sto
 
     assert episode_contents(falkordb, 'poison') == ['After uses Omega.', 'Before uses Alpha.']
     assert health['dead_letters'] == 1
-    [(_, dead)] = valkey.client().xrange('opencode-memory:episodes:dead')
+    [(_, dead)] = decoded_client(valkey).xrange('opencode-memory:episodes:dead')
     assert dead['original_id'] == poisoned_id
     assert dead['content'] == 'POISON-PILL Gamma uses Delta.'
     assert 'poisoned input refused' in dead['error']
@@ -79,12 +81,12 @@ def test_poisoned_episode_is_dead_lettered_with_its_error_and_neighbours_are_sto
 
 
 def test_malformed_stream_entry_is_dead_lettered_not_retried_forever(
-    memory_manager: MemoryManagerProcess, valkey: RedisServerProcess, falkordb: RedisServerProcess
+    memory_manager: MemoryManager, valkey: RedisServer, falkordb: RedisServer
 ) -> None:
-    valkey.client().xadd('opencode-memory:episodes', {'group_id': '../../etc', 'content': 'x'})
+    decoded_client(valkey).xadd('opencode-memory:episodes', {'group_id': '../../etc', 'content': 'x'})
     memory_manager.add(group_id='after_bad_entry', content='Juno uses Caddy.')
     memory_manager.wait_idle()
 
-    [(_, dead)] = valkey.client().xrange('opencode-memory:episodes:dead')
+    [(_, dead)] = decoded_client(valkey).xrange('opencode-memory:episodes:dead')
     assert dead['error'].startswith('BadRequest')
     assert episode_contents(falkordb, 'after_bad_entry') == ['Juno uses Caddy.']

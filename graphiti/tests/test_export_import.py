@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import MEMORY_MANAGER, MemoryManagerProcess, RedisServerProcess, graph_rows
+from conftest import graph_rows
+
 from openai_compatible_server import OpenAICompatibleServer
+from tests.support.real_servers import MEMORY_MANAGER, MemoryManager, RedisServer
 
 COUNT_QUERIES = {
     'episodes': 'MATCH (n:Episodic) RETURN count(n)',
@@ -18,14 +20,14 @@ COUNT_QUERIES = {
 }
 
 
-def graph_counts(falkordb: RedisServerProcess, group_id: str) -> dict[str, int]:
+def graph_counts(falkordb: RedisServer, group_id: str) -> dict[str, int]:
     return {name: graph_rows(falkordb, group_id, cypher)[0][0] for name, cypher in COUNT_QUERIES.items()}
 
 
 def test_export_then_import_into_an_empty_graph_gives_the_same_graph(
-    memory_manager: MemoryManagerProcess,
+    memory_manager: MemoryManager,
     memory_env: dict[str, str],
-    falkordb: RedisServerProcess,
+    falkordb: RedisServer,
     openai_double: OpenAICompatibleServer,
     tmp_path: Path,
 ) -> None:
@@ -61,7 +63,7 @@ def test_export_then_import_into_an_empty_graph_gives_the_same_graph(
     assert graph_counts(falkordb, 'restored') == source_counts
 
 
-def test_http_export_and_import_round_trip(memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess) -> None:
+def test_http_export_and_import_round_trip(memory_manager: MemoryManager, falkordb: RedisServer) -> None:
     memory_manager.add(group_id='http_source', content='Vega uses Terraform.')
     memory_manager.wait_idle()
     status, document = memory_manager.request('GET', '/export?group_id=http_source')

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import MEMORY_MANAGER, MemoryManagerProcess, RedisServerProcess, episode_contents, graph_rows
+from conftest import episode_contents, graph_rows
+
+from tests.support.real_servers import MEMORY_MANAGER, MemoryManager, RedisServer
 
 
 def test_added_episode_lands_in_falkordb_and_search_finds_its_fact(
-    memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess
+    memory_manager: MemoryManager, falkordb: RedisServer
 ) -> None:
     memory_manager.add(group_id='orion', name='m1', content='user: Orion uses Postgres for storage.')
     memory_manager.wait_idle()
@@ -28,7 +30,7 @@ def test_added_episode_lands_in_falkordb_and_search_finds_its_fact(
     assert after['facts'] == []
 
 
-def test_project_dir_maps_to_its_own_group(memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess) -> None:
+def test_project_dir_maps_to_its_own_group(memory_manager: MemoryManager, falkordb: RedisServer) -> None:
     queued_a = memory_manager.request('POST', '/episodes', {'project_dir': '/srv/a/app', 'content': 'Apollo uses Redis.'})[1]
     queued_b = memory_manager.request('POST', '/episodes', {'project_dir': '/srv/b/app', 'content': 'Boreas uses Kafka.'})[1]
     memory_manager.wait_idle()
@@ -40,7 +42,7 @@ def test_project_dir_maps_to_its_own_group(memory_manager: MemoryManagerProcess,
     assert [fact['fact'] for fact in found['facts']] == ['Boreas uses Kafka.']
 
 
-def test_same_idempotency_key_is_stored_once(memory_manager: MemoryManagerProcess, falkordb: RedisServerProcess) -> None:
+def test_same_idempotency_key_is_stored_once(memory_manager: MemoryManager, falkordb: RedisServer) -> None:
     for _ in range(2):
         memory_manager.add(group_id='idem', content='Hermes uses Nginx.', idempotency_key='message-42')
     memory_manager.wait_idle()
@@ -49,7 +51,7 @@ def test_same_idempotency_key_is_stored_once(memory_manager: MemoryManagerProces
     assert memory_manager.health()['duplicates_skipped'] == 1
 
 
-def test_cli_add_search_and_health_talk_to_the_server(memory_manager: MemoryManagerProcess, memory_env: dict[str, str]) -> None:
+def test_cli_add_search_and_health_talk_to_the_server(memory_manager: MemoryManager, memory_env: dict[str, str]) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, str(MEMORY_MANAGER), *args], env=memory_env, capture_output=True, text=True, timeout=60

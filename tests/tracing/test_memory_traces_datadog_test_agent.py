@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from conftest import EMBEDDING_DIM
 from openai_compatible_server import OpenAICompatibleServer
-from trace_stack import DatadogTestAgent, MemoryManagerUnderDdtrace, RedisServer, memory_env, wait_until
+from trace_stack import DatadogTestAgent, MemoryManagerUnderDdtrace, memory_env
+
+from tests.support.real_servers import RedisServer, wait_until
 
 pytestmark = pytest.mark.timeout(300)
 

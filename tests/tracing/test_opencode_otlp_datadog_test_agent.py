@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from trace_stack import REPO, VENV_BIN, DatadogTestAgent, ManagedProcess, free_port, http_json, wait_until
+from trace_stack import VENV_BIN, DatadogTestAgent
+
+from tests.support.real_servers import REPO, ManagedProcess, free_port, http_json, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -10,7 +10,9 @@ import textwrap
 from typing import Any
 
 import pytest
-from trace_stack import REPO, VENV_BIN, DatadogTestAgent, wait_until
+from trace_stack import VENV_BIN, DatadogTestAgent
+
+from tests.support.real_servers import REPO, wait_until
 
 GRAPHITI_DIR = REPO / 'graphiti'
 sys.path.insert(0, str(GRAPHITI_DIR))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import EMBEDDING_DIM
 from openai_compatible_server import OpenAICompatibleServer
-from trace_stack import (
-    STOP_TIMEOUT, DatadogTestAgent, MemoryManagerUnderDdtrace, RedisServer, free_port, memory_env,
-)
+from trace_stack import DatadogTestAgent, MemoryManagerUnderDdtrace, memory_env
+
+from tests.support.real_servers import STOP_TIMEOUT, RedisServer, free_port
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -7,13 +7,14 @@
 #   bash tools/bench/image-bench.sh [--engine podman] [--extra-ca-dir DIR] [--keep]     (RUN_REPEATS=3 by default)
 #
 # Figures, not assertions. The plugin change is made in a temporary copy of the build context, never in the repo.
-# Uses the harness's working folder (.work/) and base image (node:20-slim, or its local stand-in).
+# Uses the harness's working folder (~/.cache/opencode-server-harness) and base image (node:20-slim, or its local stand-in).
 set -uo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 HARNESS_DIR="$REPO_ROOT/tools/harness"
-WORK_DIR=${HARNESS_WORK_DIR:-$REPO_ROOT/.work}
+# Machine-wide, so every clone (and CI, which clones anew) reuses the stand-in base (and the debootstrap download).
+WORK_DIR=${HARNESS_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/opencode-server-harness}
 ENGINE=podman
 KEEP=0
 EXTRA_CA_DIR=/usr/local/share/ca-certificates

