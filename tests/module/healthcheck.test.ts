@@ -11,7 +11,8 @@ import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
 
 import { probeScript } from "../../dagger/src/health-probe.js"
-import { freePort, RunningOpencode, startOpencode, waitForOk } from "../support/opencode-server.js"
+import { unusedLoopbackPort } from "../support/loopback-port.js"
+import { RunningOpencode, startOpencode, waitForOk } from "../support/opencode-server.js"
 
 const healthcheck = fileURLToPath(new URL("../../scripts/healthcheck", import.meta.url))
 const PASSWORD = `pa"ss\\word ${Math.random().toString(36).slice(2)}`
@@ -75,7 +76,7 @@ describe("the health check against the real opencode server", { timeout: 120_000
   })
 
   it("fails against a port where nothing listens", async () => {
-    const result = runHealthcheck(`http://127.0.0.1:${await freePort()}/config`)
+    const result = runHealthcheck(`http://127.0.0.1:${await unusedLoopbackPort()}/config`)
     assert.notEqual(result.status, 0)
   })
 })
@@ -86,7 +87,7 @@ describe("the probe of `dagger call healthcheck`", { timeout: 60_000 }, () => {
     try {
       mkdirSync(logs, { recursive: true })
       writeFileSync(join(logs, "2026-01-01.log"), "line one\nERROR the server could not bind\n")
-      const url = `http://127.0.0.1:${await freePort()}/config`
+      const url = `http://127.0.0.1:${await unusedLoopbackPort()}/config`
       const result = spawnSync("/bin/sh", ["-c", probeScript(2, healthcheck, logs)], {
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HEALTHCHECK_URL: url },
         encoding: "utf8",

@@ -7,7 +7,8 @@ import { EpisodeSpool } from "../../plugin/lib/episode-spool.ts";
 import { IngestQueue } from "../../plugin/lib/ingest-queue.ts";
 import { MemoryClient, type EpisodeRequest } from "../../plugin/lib/memory-client.ts";
 import type { Logger } from "../../plugin/lib/warn.ts";
-import { ContractMemoryServer, unusedLoopbackPort, waitFor } from "./support/contract-memory-server.ts";
+import { ContractMemoryServer, waitFor } from "./support/contract-memory-server.ts";
+import { unusedLoopbackPort } from "../support/loopback-port.ts";
 
 let workDir: string;
 before(async () => {

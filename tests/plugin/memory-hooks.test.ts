@@ -7,7 +7,8 @@ import { createMemoryHooks, newPartId } from "../../plugin/lib/memory-hooks.ts";
 import { createMemoryRuntime, type MemoryRuntime } from "../../plugin/lib/memory-runtime.ts";
 import { readSettings } from "../../plugin/lib/settings.ts";
 import { createRateLimitedLogger } from "../../plugin/lib/warn.ts";
-import { ContractMemoryServer, unusedLoopbackPort, waitFor } from "./support/contract-memory-server.ts";
+import { ContractMemoryServer, waitFor } from "./support/contract-memory-server.ts";
+import { unusedLoopbackPort } from "../support/loopback-port.ts";
 
 type Hooks = ReturnType<typeof createMemoryHooks>;
 

@@ -7,7 +7,8 @@ import { after, before, test } from "node:test";
 import { MemoryClient } from "../../plugin/lib/memory-client.ts";
 import { MemoryProcessSupervisor, withParentDeathSignal } from "../../plugin/lib/memory-process.ts";
 import type { Logger } from "../../plugin/lib/warn.ts";
-import { ContractMemoryServer, unusedLoopbackPort, waitFor } from "./support/contract-memory-server.ts";
+import { ContractMemoryServer, waitFor } from "./support/contract-memory-server.ts";
+import { unusedLoopbackPort } from "../support/loopback-port.ts";
 
 /**
  * The supervisor is tested against a stand-in manager script (a real Python process serving

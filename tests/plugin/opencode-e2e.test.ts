@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { unusedLoopbackPort } from "./support/contract-memory-server.ts";
+import { unusedLoopbackPort } from "../support/loopback-port.ts";
 import {
   opencodeLog,
   prepareOpencodeHome,

@@ -3,10 +3,10 @@
  */
 import { ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
+import { unusedLoopbackPort } from "./loopback-port.js"
 import { opencodeBinary } from "./opencode-binary.js"
 
 export interface RunningOpencode {
@@ -15,17 +15,6 @@ export interface RunningOpencode {
   project: string
   log: () => string
   stop: () => Promise<void>
-}
-
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0))
-    })
-  })
 }
 
 /** `prepareHome` lays out config files before the server starts. */
@@ -37,7 +26,7 @@ export async function startOpencode(
   const project = join(home, "project")
   mkdirSync(project, { recursive: true })
   prepareHome(home)
-  const port = await freePort()
+  const port = await unusedLoopbackPort()
   let output = ""
   const child: ChildProcess = spawn(
     opencodeBinary(),

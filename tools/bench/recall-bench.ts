@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { createMemoryHooks, newPartId } from "../../plugin/lib/memory-hooks.ts";
 import { createMemoryRuntime } from "../../plugin/lib/memory-runtime.ts";
 import { readSettings } from "../../plugin/lib/settings.ts";
-import { unusedLoopbackPort } from "../../tests/plugin/support/contract-memory-server.ts";
+import { unusedLoopbackPort } from "../../tests/support/loopback-port.ts";
 import { managerScript, startFalkorDB, startOpenAIDouble, startRedis, VENV_PYTHON } from "../../tests/plugin/support/e2e-stack.ts";
 import { startProcess, waitUntil, type TestProcess } from "../../tests/plugin/support/processes.ts";
 

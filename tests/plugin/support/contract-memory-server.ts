@@ -87,15 +87,6 @@ export class ContractMemoryServer {
   }
 }
 
-/** A loopback port nothing listens on (bound, read, released): requests to it are refused. */
-export async function unusedLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Polls `condition` every 20 ms until it holds or `timeoutMs` passes (then throws). */
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { unusedLoopbackPort } from "./contract-memory-server.ts";
+import { unusedLoopbackPort } from "../../support/loopback-port.ts";
 import { startProcess, waitUntil, type TestProcess } from "./processes.ts";
 
 const run = promisify(execFile);
