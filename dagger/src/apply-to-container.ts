@@ -1,6 +1,6 @@
 import { CacheSharingMode, Container, dag, Directory } from "@dagger.io/dagger"
 
-import type { ImageSpec, ShellCommand, Step } from "./image-spec.js"
+import { VOLUMES_LABEL, type ImageSpec, type ShellCommand, type Step } from "./image-spec.js"
 
 /** Values of the spec's build arguments, by name (BASE_IMAGE, OPENCODE_VERSION, ...). */
 export type ArgumentValues = Record<string, string>
@@ -62,6 +62,10 @@ function applyStep(container: Container, step: Step, source: Directory, spec: Im
       })
     case "entrypoint":
       return container.withEntrypoint(step.args)
+    case "volume":
+      // Dagger's Container API has no VOLUME (the engine keeps image-config Volumes only from a Dockerfile build):
+      // the closest is to say it in the image's config as a label; the directories and modes come from a run step.
+      return container.withLabel(VOLUMES_LABEL, JSON.stringify(step.paths))
   }
 }
 

@@ -66,6 +66,12 @@ export type Step =
       retries: number
     }
   | { kind: "entrypoint"; args: string[] }
+  /**
+   * Directories that outlive a container: `VOLUME` in the Containerfile. Dagger has no VOLUME (its public Container API
+   * cannot set the image config's Volumes), so there the same list is the image label VOLUMES_LABEL; the directories
+   * themselves, with their modes, come from a run step that both renderings share.
+   */
+  | { kind: "volume"; paths: string[] }
 
 export interface ImageSpec {
   /** Declared before FROM; its value is the base image reference. */
@@ -107,11 +113,32 @@ export const COPIED_PATHS = {
   plugin: { source: "plugin/", destination: "/root/.opencode/plugin/" },
 }
 
+/** Where the Dagger rendering lists the volumes (it cannot declare them): a JSON array of paths. */
+export const VOLUMES_LABEL = "org.opencode-server.volumes"
+
+/** What a running server writes, where, and whether it must outlive the container. README's volume table says the same. */
+export const STATE_DIRECTORIES = [
+  // OpenCode's opencode.db (+ -wal/-shm: sessions, messages, provider logins), auth.json, logs, storage/, repos/
+  "/root/.local/share/opencode",
+  // OpenCode's locks and small UI state
+  "/root/.local/state/opencode",
+  // the memory plugin's episode spool (plugin/lib/settings.ts), what a FalkorDB/Valkey outage leaves to retry
+  "/root/.local/share/opencode-memory",
+  // OpenCode's downloads (models list, tool binaries): rebuilt when lost, but written at run time, so it must be
+  // writable on a read-only root; a volume of its own rather than a --tmpfs flag every user must remember
+  "/root/.cache/opencode",
+]
+
+/** Checks that every state directory is writable before the server starts, naming any that is not (one line). */
+export const STATE_CHECK_SCRIPT = "/app/scripts/check-state-dirs"
+
 export const ENTRYPOINT = [
   "tini",
   // -g: SIGTERM reaches the whole process group, so the memory process stops with OpenCode.
   "-g",
   "--",
+  // Fails fast, in one log line naming the path, when a volume is read-only or not writable by this uid/group 0.
+  STATE_CHECK_SCRIPT,
   "ddtrace-run",
   "opencode",
   "serve",
@@ -230,6 +257,27 @@ export const imageSpec: ImageSpec = {
     { kind: "copy", sources: [COPIED_PATHS.graphiti.source], destination: COPIED_PATHS.graphiti.destination },
     { kind: "copy", sources: [COPIED_PATHS.scripts.source], destination: COPIED_PATHS.scripts.destination },
     { kind: "copy", sources: [COPIED_PATHS.plugin.source], destination: COPIED_PATHS.plugin.destination },
+    {
+      kind: "env",
+      variables: {
+        // An arbitrary --user uid has no passwd entry, and engines then set HOME=/: OpenCode, Node and Python would
+        // look for config and state under /. The image's paths are under /root, for every uid.
+        HOME: "/root",
+        // What scripts/check-state-dirs checks before the server starts.
+        OPENCODE_SERVER_STATE_DIRS: STATE_DIRECTORIES.join(":"),
+      },
+    },
+    {
+      kind: "run",
+      why: "State directories, writable by group 0 so the image also runs as --user <any uid>:0 (OpenShift), /root traversable",
+      commands: [
+        `mkdir -p ${STATE_DIRECTORIES.join(" ")}`,
+        "chmod g+rx /root",
+        "chmod -R g=u /root/.local /root/.cache",
+      ],
+      caches: [],
+    },
+    { kind: "volume", paths: STATE_DIRECTORIES },
     { kind: "workdir", path: "/workspace" },
     { kind: "expose", port: SERVER_PORT },
     {

@@ -39,6 +39,7 @@ export function instructionOf(step: Step): string {
     expose: "EXPOSE",
     healthcheck: "HEALTHCHECK",
     entrypoint: "ENTRYPOINT",
+    volume: "VOLUME",
   }[step.kind]
 }
 
@@ -75,6 +76,8 @@ function renderStep(step: Step): string {
       )
     case "entrypoint":
       return `ENTRYPOINT [${step.args.map((arg) => JSON.stringify(arg)).join(", ")}]`
+    case "volume":
+      return `VOLUME [${step.paths.map((path) => JSON.stringify(path)).join(", ")}]`
   }
 }
 

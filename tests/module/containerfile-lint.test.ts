@@ -30,13 +30,13 @@ describe("the Containerfile", () => {
   it("parses into known instructions, in exec form where it matters", () => {
     const instructions = DockerfileParser.parse(containerfile).getInstructions()
     const keywords = instructions.map((instruction) => instruction.getKeyword())
-    const known = new Set(["ARG", "FROM", "LABEL", "ENV", "RUN", "COPY", "WORKDIR", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT"])
+    const known = new Set(["ARG", "FROM", "LABEL", "ENV", "RUN", "COPY", "WORKDIR", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT", "VOLUME"])
     assert.deepEqual(keywords.filter((keyword) => !known.has(keyword)), [])
     assert.equal(keywords.filter((keyword) => keyword === "FROM").length, 1)
     const entrypoint = instructions.find((instruction) => instruction.getKeyword() === "ENTRYPOINT")
     const args = JSON.parse(entrypoint?.getArgumentsContent() ?? "null")
-    assert.deepEqual(args.slice(0, 4), ["tini", "-g", "--", "ddtrace-run"])
-    assert.deepEqual(args.slice(4), ["opencode", "serve", "--hostname", "0.0.0.0", "--port", "4096"])
+    assert.deepEqual(args.slice(0, 5), ["tini", "-g", "--", "/app/scripts/check-state-dirs", "ddtrace-run"])
+    assert.deepEqual(args.slice(5), ["opencode", "serve", "--hostname", "0.0.0.0", "--port", "4096"])
   })
 
   it("has the proposal's health check timings and exposes 4096", () => {

@@ -11,7 +11,13 @@ import { Container, dag } from "@dagger.io/dagger"
 import { Copy, DockerfileParser, Env, Healthcheck, Label } from "dockerfile-ast"
 
 import { applyToContainer, substitute } from "../../dagger/src/apply-to-container.js"
-import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec } from "../../dagger/src/image-spec.js"
+import {
+  DEFAULT_BASE_IMAGE,
+  DEFAULT_OPENCODE_VERSION,
+  imageSpec,
+  STATE_DIRECTORIES,
+  VOLUMES_LABEL,
+} from "../../dagger/src/image-spec.js"
 import { OpencodeServer } from "../../dagger/src/index.js"
 import { instructionOf, renderContainerfile } from "../../dagger/src/render-containerfile.js"
 
@@ -52,7 +58,9 @@ function daggerOperations(container: Container): { operations: Operation[]; argu
         operations.push({ instruction: "FROM", detail: args.address })
         break
       case "withLabel":
-        operations.push({ instruction: "LABEL", detail: `${args.name}=${args.value}` })
+        // Dagger cannot declare a VOLUME; the volume step renders as this label (see apply-to-container.ts).
+        if (args.name === VOLUMES_LABEL) operations.push({ instruction: "VOLUME", detail: JSON.parse(args.value) })
+        else operations.push({ instruction: "LABEL", detail: `${args.name}=${args.value}` })
         break
       case "withEnvVariable":
         if (imageSpec.buildArguments.some((argument) => argument.name === args.name)) buildArguments.add(args.name)
@@ -171,6 +179,9 @@ function containerfileOperations(text: string): { operations: Operation[]; argum
       case "ENTRYPOINT":
         operations.push({ instruction: "ENTRYPOINT", detail: JSON.parse(instruction.getArgumentsContent() ?? "") })
         break
+      case "VOLUME":
+        operations.push({ instruction: "VOLUME", detail: JSON.parse(instruction.getArgumentsContent() ?? "") })
+        break
       default:
         assert.fail(`the equivalence test does not know the instruction ${keyword}`)
     }
@@ -234,5 +245,26 @@ describe("the Dagger pipeline and the Containerfile render the same image", () =
     assert.ok(
       operations.some((operation) => operation.detail === `org.opencontainers.image.base.name=${values.BASE_IMAGE}`),
     )
+  })
+
+  it("the state directories are VOLUMEs in the Containerfile, the volumes label in Dagger, and made group-0 writable in both", () => {
+    const volumes = (operations: Operation[]) => operations.filter((operation) => operation.instruction === "VOLUME")
+    assert.deepEqual(volumes(containerfile.operations), [{ instruction: "VOLUME", detail: STATE_DIRECTORIES }])
+    assert.deepEqual(volumes(dagger.operations), volumes(containerfile.operations))
+    assert.ok(STATE_DIRECTORIES.includes("/root/.local/share/opencode") && STATE_DIRECTORIES.includes("/root/.local/state/opencode"))
+    assert.ok(STATE_DIRECTORIES.includes("/root/.local/share/opencode-memory"))
+    // The directories exist (with their modes) before they are declared: the RUN that makes them precedes VOLUME.
+    const index = dagger.operations.findIndex((operation) => operation.instruction === "VOLUME")
+    const made = dagger.operations
+      .slice(0, index)
+      .filter((operation) => operation.instruction === "RUN")
+      .map((operation) => (operation.detail as { script: string }).script)
+      .find((script) => script.includes(`mkdir -p ${STATE_DIRECTORIES.join(" ")}`))
+    assert.ok(made, "a RUN before VOLUME makes every state directory")
+    assert.match(made, /chmod -R g=u \/root\/\.local \/root\/\.cache/)
+    assert.match(made, /chmod g\+rx \/root/)
+    const env = dagger.operations.filter((operation) => operation.instruction === "ENV").map((operation) => operation.detail)
+    assert.ok(env.includes("HOME=/root"), "HOME is set for uids without a passwd entry")
+    assert.ok(env.includes(`OPENCODE_SERVER_STATE_DIRS=${STATE_DIRECTORIES.join(":")}`))
   })
 })

@@ -1,7 +1,7 @@
 # The named checks (a-g of issue 3). Each returns non-zero with its evidence on stderr.
 # Sourced; expects ENGINE, engine(), IMAGE_UNDER_TEST, CONTEXT_DIR, CONTAINERFILE and the container.sh helpers.
 
-readonly EXPECTED_ENTRYPOINT='["tini","-g","--","ddtrace-run","opencode","serve","--hostname","0.0.0.0","--port","4096"]'
+readonly EXPECTED_ENTRYPOINT='["tini","-g","--","/app/scripts/check-state-dirs","ddtrace-run","opencode","serve","--hostname","0.0.0.0","--port","4096"]'
 readonly EXPECTED_OPENCODE_VERSION="1.18.33"
 readonly PLUGIN_DIR_URL="file:///root/.opencode/plugin/"
 
