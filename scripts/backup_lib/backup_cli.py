@@ -9,7 +9,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from . import graphiti_export, snapshot
+from . import graphiti_export, opencode_db, snapshot
 from .cli_support import EXIT_OK, run_reporting_errors, say
 from .config import PARTS, Settings, parse_groups, parse_parts
 from .errors import BackupError, VerificationError
@@ -85,6 +85,10 @@ def _collect(settings: Settings, parts: list[str], groups: list[str] | None, wor
             name = graphiti_export.export_file_name(group)
             graphiti_export.export_group(settings, group, work / name)
             files.append((name, "graphiti", "graphiti-export"))
+    if "opencode" in parts:
+        facts = opencode_db.snapshot(settings.opencode_db, work / opencode_db.FILE_NAME)
+        versions["opencode"] = facts.as_manifest()
+        files.append((opencode_db.FILE_NAME, "opencode", "sqlite"))
     return files, versions, exported_groups, key_counts
 
 

@@ -3,12 +3,15 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 
+from . import opencode_db
 from .errors import BackupError
 
-PARTS = ("falkordb", "valkey", "graphiti")
+# opencode: OpenCode's own database (sessions, messages, logins), read from this container's data directory
+PARTS = ("falkordb", "valkey", "graphiti", "opencode")
 DEFAULT_MEMORY_MANAGER = "/root/.opencode/graphiti/memory_manager.py"
 
 
@@ -94,6 +97,8 @@ class Settings:
     parts: list[str]
     memory_manager: str
     memory_manager_python: str
+    opencode_db: Path
+    opencode_bin: str
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -119,5 +124,7 @@ class Settings:
             parts=parse_parts(environ.get("BACKUP_PARTS") or ",".join(PARTS)),
             memory_manager=environ.get("MEMORY_MANAGER") or DEFAULT_MEMORY_MANAGER,
             memory_manager_python=environ.get("MEMORY_MANAGER_PYTHON") or sys.executable,
+            opencode_db=opencode_db.default_path(environ),
+            opencode_bin=environ.get("OPENCODE_BIN") or "opencode",
             environ=environ,
         )

@@ -1,11 +1,12 @@
 """`restore`: fetch a complete backup (the newest, or `--backup TIMESTAMP`), verify every file against the manifest,
 and only then load it: Valkey and FalkorDB keys through RESTORE into the running servers, the Graphiti export
-through the memory manager's import."""
+through the memory manager's import, OpenCode's database (`--only opencode`, with the server stopped) by replacing
+the file after checking it."""
 import argparse
 import tempfile
 from pathlib import Path
 
-from . import graphiti_export, key_restore
+from . import graphiti_export, key_restore, opencode_db
 from .cli_support import EXIT_OK, run_reporting_errors, say
 from .config import PARTS, Settings, parse_groups, parse_parts
 from .errors import BackupError, VerificationError
@@ -18,7 +19,9 @@ from .storage_b2 import B2ApiFactory
 from .storage_factory import open_storage
 
 PROGRAM = "restore"
-DEFAULT_PARTS = "falkordb,valkey"  # the Graphiti export is the portable copy of the same graphs: opt in with --only
+# The Graphiti export is the portable copy of the same graphs, and OpenCode's database can only be replaced while its
+# server is stopped: both are opt-in with --only.
+DEFAULT_PARTS = "falkordb,valkey"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +108,27 @@ def _refuse_conflicts(settings: Settings, parts: list[str], files, exports: dict
                 )
 
 
+def _opencode_file(files: list[ManifestFile], work: Path) -> Path:
+    for file in files:
+        if file.part == "opencode" and file.kind == "sqlite":
+            return work / file.name
+    raise BackupError("the backup has no OpenCode database (it was taken without the opencode part)")
+
+
+def _check_opencode(settings: Settings, files: list[ManifestFile], work: Path, args: argparse.Namespace) -> Path:
+    """Everything that could make the OpenCode restore fail, checked before any part is touched."""
+    copy = _opencode_file(files, work)
+    facts = opencode_db.check_integrity(copy, f"the backup's {opencode_db.FILE_NAME}")
+    opencode_db.refuse_newer_schema(facts, opencode_db.image_schema(settings.opencode_bin))
+    opencode_db.refuse_if_open(settings.opencode_db)
+    if not (args.replace or args.wipe) and opencode_db.live_has_data(settings.opencode_db):
+        raise BackupError(
+            f"{settings.opencode_db} already exists; use --replace to replace it (it is kept aside until the restore "
+            "has finished); nothing was restored"
+        )
+    return copy
+
+
 def _restore(settings: Settings, storage: Storage, args: argparse.Namespace, work: Path) -> None:
     parts = parse_parts(args.only)
     if "falkordb" in parts and "graphiti" in parts:
@@ -114,8 +138,17 @@ def _restore(settings: Settings, storage: Storage, args: argparse.Namespace, wor
     say(PROGRAM, f"{timestamp}: downloading and verifying from {storage.description}")
     _, files = _download_verified(storage, folder, work)
     say(PROGRAM, f"{timestamp}: {len(files)} files match the manifest")
+    for file in files:
+        if file.kind == "sqlite":
+            try:
+                facts = opencode_db.check_integrity(work / file.name, f"the backup's {file.name}")
+            except VerificationError as error:
+                raise VerificationError(f"{error}; nothing was restored") from None
+            say(PROGRAM, f"{timestamp}: {file.name} passes integrity_check (schema {facts.schema}, "
+                         f"{facts.sessions} sessions, {facts.messages} messages)")
     if args.verify_only:
         return
+    opencode_copy = _check_opencode(settings, files, work, args) if "opencode" in parts else None
     exports = _export_files(files, parse_groups(args.groups), work) if "graphiti" in parts else {}
     if not (args.replace or args.wipe):
         _refuse_conflicts(settings, parts, files, exports, work)
@@ -132,6 +165,10 @@ def _restore(settings: Settings, storage: Storage, args: argparse.Namespace, wor
                 graphiti_export.delete_graph(settings.falkordb, group)
             graphiti_export.import_group(settings, group, export_path)
             say(PROGRAM, f"{timestamp}: graphiti: imported group {group}")
+    if opencode_copy is not None:
+        opencode_db.refuse_if_open(settings.opencode_db)  # again: a server may have started meanwhile
+        opencode_db.replace_live(opencode_copy, settings.opencode_db, lambda message: say(PROGRAM, f"{timestamp}: {message}"))
+        say(PROGRAM, f"{timestamp}: opencode: restored {settings.opencode_db}")
     say(PROGRAM, f"{timestamp}: restore of {', '.join(parts)} finished")
 
 

@@ -50,7 +50,7 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
 @pytest.fixture
 def backup_env(monkeypatch: pytest.MonkeyPatch, servers: Servers) -> Servers:
     for name in list(os.environ):
-        if name.startswith(("B2_", "BACKUP_", "RCLONE_", "FALKORDB_", "VALKEY_", "MEMORY_")):
+        if name.startswith(("B2_", "BACKUP_", "RCLONE_", "FALKORDB_", "VALKEY_", "MEMORY_", "OPENCODE_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("FALKORDB_HOST", "127.0.0.1")
     monkeypatch.setenv("FALKORDB_PORT", str(servers.falkordb.port))
@@ -61,6 +61,8 @@ def backup_env(monkeypatch: pytest.MonkeyPatch, servers: Servers) -> Servers:
     monkeypatch.setenv("BACKUP_PREFIX", "opencode-server")
     monkeypatch.setenv("MEMORY_MANAGER", str(MEMORY_MANAGER))
     monkeypatch.setenv("MEMORY_MANAGER_PYTHON", sys.executable)
+    # The memory stores' suites; OpenCode's database has its own (test_opencode_db.py, with a real opencode server).
+    monkeypatch.setenv("BACKUP_PARTS", "falkordb,valkey,graphiti")
     if not MEMORY_MANAGER.is_file():
         # the Graphiti export needs the memory manager; the rest is tested without it
         monkeypatch.setenv("BACKUP_PARTS", "falkordb,valkey")
