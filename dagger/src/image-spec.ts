@@ -106,6 +106,9 @@ export const UNCOMPILED_PACKAGES = ["datadog_api_client"]
 
 export const PLUGIN_DEPENDENCY_DIRECTORIES = ["/root/.opencode", "/root/.config/opencode"]
 
+/** What OpenCode 1.18.33 writes to <config dir>/.gitignore when the file is missing (Config.ensureGitignore). */
+export const OPENCODE_CONFIG_GITIGNORE = ["node_modules", "package.json", "package-lock.json", "bun.lock", ".gitignore"]
+
 export const COPIED_PATHS = {
   config: { source: "config.json", destination: "/root/.config/opencode/opencode.json" },
   graphiti: { source: "graphiti/", destination: "/root/.opencode/graphiti/" },
@@ -269,11 +272,16 @@ export const imageSpec: ImageSpec = {
     },
     {
       kind: "run",
-      why: "State directories, writable by group 0 so the image also runs as --user <any uid>:0 (OpenShift), /root traversable",
+      why: "State directories, writable by group 0 so the image also runs as --user <any uid>:0 (OpenShift); nothing else is written at run time",
       commands: [
         `mkdir -p ${STATE_DIRECTORIES.join(" ")}`,
         "chmod g+rx /root",
         "chmod -R g=u /root/.local /root/.cache",
+        // OpenCode writes a .gitignore into each config directory at start when there is none (EROFS on a read-only
+        // root stops every request): the same file, made here.
+        ...PLUGIN_DEPENDENCY_DIRECTORIES.map(
+          (dir) => `printf '%s\\n' ${OPENCODE_CONFIG_GITIGNORE.join(" ")} > ${dir}/.gitignore`,
+        ),
       ],
       caches: [],
     },
