@@ -53,7 +53,8 @@ typecheck() {
 }
 
 pytest_suites=()
-for dir in graphiti/tests tests/backup tests/tracing; do
+# tests/image builds the image itself (tools/harness/build-image.sh) and runs it with Podman.
+for dir in graphiti/tests tests/backup tests/tracing tests/image; do
   [[ -d $dir ]] && pytest_suites+=("$dir")
 done
 
