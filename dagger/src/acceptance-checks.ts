@@ -5,6 +5,8 @@ import {
   HEALTHCHECK_COMMAND,
   imageSpec,
   PLUGIN_DEPENDENCY_DIRECTORIES,
+  STATE_CHECK_SCRIPT,
+  STATE_DIRECTORIES,
   VENV_MODULES,
 } from "./image-spec.js"
 
@@ -42,6 +44,18 @@ export function acceptanceChecks(opencodeVersion = DEFAULT_OPENCODE_VERSION): Ac
       command: `test -f ${dir}/node_modules/@opencode-ai/plugin/package.json`,
     })),
   ]
+  // Runs as any uid of group 0 (issue 9): state directories group-writable, /root traversable, HOME set for every uid.
+  for (const dir of STATE_DIRECTORIES) {
+    checks.push({
+      name: `state directory ${dir} is owned by group 0 and group-writable`,
+      command: `test -d ${dir} && test "$(stat -c %g ${dir})" = 0 && stat -c %A ${dir} | grep -q '^d...rwx'`,
+    })
+  }
+  checks.push(
+    { name: "/root is traversable by group 0", command: "stat -c %A /root | grep -q '^d...r.x'" },
+    { name: "HOME is /root for every uid", command: 'test "$HOME" = /root' },
+    { name: "the state check script is executable", command: `test -x ${STATE_CHECK_SCRIPT}` },
+  )
   for (const [name, value] of Object.entries(environmentDefaults())) {
     checks.push({ name: `${name} defaults to ${value}`, command: `test "$${name}" = "${value}"` })
   }

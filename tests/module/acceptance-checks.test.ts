@@ -14,7 +14,7 @@ describe("the acceptance-criteria script", () => {
 
   it("covers each criterion of the proposal", () => {
     const names = checks.map((check) => check.name).join("\n")
-    for (const expected of [/venv imports/, /ddtrace-run/, /rclone/, /b2sdk/, /redis-cli/, /cron/, /plugin is copied/, /memory manager is copied/, /scripts are copied/, /config\.json/, /FALKORDB_HOST defaults to localhost/, /VALKEY_PORT defaults to 6380/]) {
+    for (const expected of [/venv imports/, /ddtrace-run/, /rclone/, /b2sdk/, /redis-cli/, /cron/, /plugin is copied/, /memory manager is copied/, /scripts are copied/, /config\.json/, /FALKORDB_HOST defaults to localhost/, /VALKEY_PORT defaults to 6380/, /state directory \/root\/\.local\/share\/opencode is owned by group 0 and group-writable/, /HOME is \/root/]) {
       assert.match(names, expected)
     }
     for (const module of VENV_MODULES) assert.ok(checks[0].command.includes(module))
