@@ -137,7 +137,7 @@ def main() -> None:
               f'runs {", ".join(f"{value:.2f}" for value in backups)}')
         print(f'restore --only opencode into a wiped data dir ({args.runs} runs): median {statistics.median(restores):.2f} s, '
               f'runs {", ".join(f"{value:.2f}" for value in restores)}')
-        print(f'  of which the schema probe (opencode db in a scratch dir): median {statistics.median(probes):.2f} s')
+        print(f'  the schema probe of restore alone (opencode db in a scratch dir), timed apart: median {statistics.median(probes):.2f} s')
     finally:
         if server is not None:
             server.stop()
