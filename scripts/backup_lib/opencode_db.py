@@ -179,9 +179,15 @@ def _proc_holders(paths: set[str]) -> list[str]:
         if not proc.name.isdigit() or int(proc.name) == me:
             continue
         try:
-            targets = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+            descriptors = list((proc / "fd").iterdir())
         except OSError:  # gone, or another user's process we may not look into
             continue
+        targets = set()
+        for descriptor in descriptors:
+            try:
+                targets.add(os.readlink(descriptor))
+            except OSError:  # closed meanwhile
+                continue
         if targets & paths:
             try:
                 command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()

@@ -13,7 +13,7 @@ Stable API (other suites build on it):
                                    OPENCODE_SERVER_IMAGE set, uses that image instead and builds nothing.
     Podman()                       a tracker: .run(image, *options) -> Container, .volume() -> name,
                                    .pod_create(*options) -> pod id, .cleanup() removes what it made
-    Container                      .id .name .exec(*cmd) .logs() .inspect() .stop() .remove() .wait_healthy()
+    Container                      .id .name .exec(*cmd, user=, env=) .logs() .inspect() .stop() .remove() .wait_healthy()
                                    .wait_http_inside(path, status) .port(4096) (published host port)
     opencode_image                 session-scoped pytest fixture: the built image's tag (import it into a conftest)
     podman_session                 function-scoped pytest fixture: a Podman() cleaned up after the test
@@ -114,10 +114,13 @@ class Container:
     id: str
     name: str
 
-    def exec(self, *command: str, user: str | None = None, check: bool = True,
-             timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def exec(self, *command: str, user: str | None = None, check: bool = True, timeout: float = COMMAND_TIMEOUT,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """`podman exec`; `env` variables are set in the exec'd process (passed by name, values never in argv)."""
         options = ['--user', user] if user else []
-        return podman('exec', *options, self.id, *command, check=check, timeout=timeout)
+        for name in env or {}:
+            options += ['-e', name]
+        return podman('exec', *options, self.id, *command, check=check, timeout=timeout, env=env)
 
     def logs(self) -> str:
         result = podman('logs', self.id, check=False)
@@ -169,7 +172,8 @@ class Container:
         podman('stop', '-t', str(timeout_seconds), self.id, check=False, timeout=timeout_seconds + 30)
 
     def remove(self) -> None:
-        podman('rm', '-f', '-t', '0', self.id, check=False)
+        # -v: also the anonymous volumes the engine made for the image's VOLUMEs that were not mounted
+        podman('rm', '-f', '-v', '-t', '0', self.id, check=False)
 
 
 @dataclass
