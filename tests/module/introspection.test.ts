@@ -132,4 +132,20 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       assert.deepEqual(object.methods[name].arguments, {})
     }
   })
+
+  it("the CI workflow calls only functions and arguments the module has, and runs the checks", () => {
+    const workflow = readFileSync(join(root, ".github/workflows/opencode-server-image.yml"), "utf8")
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+    const calls = [...workflow.matchAll(/^\s+args: (\S+)(.*)$/gm)]
+    assert.ok(calls.length >= 1)
+    for (const [, fn, rest] of calls) {
+      const method = Object.values(object.methods).find((candidate) => kebab(candidate.name) === fn)
+      assert.ok(method, `the workflow calls ${fn}, which the module does not have`)
+      for (const [, flag] of rest.matchAll(/--([a-z-]+)/g)) {
+        assert.ok(Object.values(method.arguments).some((argument) => kebab(argument.name) === flag), `${fn} has no --${flag}`)
+      }
+    }
+    assert.match(workflow, /verb: check/)
+    assert.doesNotMatch(workflow, /export-containerfile/, "a step that writes a file nothing uses")
+  })
 })
