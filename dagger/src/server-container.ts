@@ -35,7 +35,8 @@ export function serverContainer(image: Container, options: ServerOptions): Conta
  * The readiness command: the image's own health check, with the password read from the mounted file. The engine runs
  * a service's Docker health check with the container's plain environment, without its secret variables
  * (core/healthcheck.go, dockerHealthcheck.check → metaSpec; the secrets are added only to the main process in
- * core/service.go, startContainer → secretEnvValues), but in the running container, so a mounted file is there.
+ * core/service.go, startContainer → secretEnvValues), but inside the running container (a runc exec:
+ * engine/engineutil/executor.go, Exec), so a mounted file is there.
  * The `x` keeps a trailing newline of the secret, which `$(...)` would strip.
  */
 export function readinessCommand(healthcheck = HEALTHCHECK_COMMAND.join(" "), passwordFile = PASSWORD_FILE): string {
