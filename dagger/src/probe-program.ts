@@ -140,11 +140,12 @@ async function main() {
 
   const command = process.argv.slice(2);
   let server;
+  let startError;
   if (command.length > 0) {
     const output = openSync(outputFile, "a");
     server = spawn(command[0], command.slice(1), { stdio: ["ignore", output, output], detached: true });
     closeSync(output);
-    server.on("error", () => {});
+    server.on("error", (error) => { startError = error; });
   }
   const stopServer = () => {
     if (server && server.exitCode === null && server.pid) {
@@ -161,6 +162,7 @@ async function main() {
   let body;
   let lastError = "no attempt ran";
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (startError) fail("opencode", "could not start " + command[0] + ": " + startError.message);
     if (server && server.exitCode !== null) {
       fail("opencode", "the server exited with code " + server.exitCode + " before GET " + configUrl + " answered 200");
     }

@@ -101,7 +101,7 @@ describe("healthcheck's memory check against the real plugin, memory process, Fa
 
   it("fails as a memory failure naming Valkey when Valkey is not there", async () => {
     const nothingThere = await unusedLoopbackPort()
-    const result = await probeWith(nothingThere, 25)
+    const result = await probeWith(nothingThere, 15)
     assert.equal(result.status, 1)
     assert.match(result.stderr, new RegExp(`^memory: the memory process answers GET http://127\\.0\\.0\\.1:\\d+/health but cannot reach Valkey at 127\\.0\\.0\\.1:${nothingThere} \\(`))
     assert.doesNotMatch(result.stderr.split("\n")[0], /FalkorDB at/)

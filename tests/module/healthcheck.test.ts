@@ -182,6 +182,12 @@ describe("the probe program `healthcheck` runs in the image, against the real op
       assert.ok(!result.stderr.includes(PASSWORD))
   })
 
+  it("a server command that cannot start says so at once", () => {
+    const result = runProbe(probe, { ...serverEnv(), HEALTHCHECK_URL: "http://127.0.0.1:9/config", PROBE_ATTEMPTS: "30" }, ["/nonexistent/opencode", "serve"])
+    assert.equal(result.status, 1)
+    assert.match(result.stderr, /^opencode: could not start \/nonexistent\/opencode: spawn \/nonexistent\/opencode ENOENT/)
+  })
+
   it("a server that never answers fails after the attempts, naming the URL and the last error", async () => {
     const url = `http://127.0.0.1:${await unusedLoopbackPort()}/config`
     const result = runProbe(probe, { ...serverEnv(), HEALTHCHECK_URL: url, PROBE_ATTEMPTS: "2" })
