@@ -40,7 +40,8 @@ export interface MemoryServices {
  * The two services. Each is ready when its port accepts a connection: the Docker health check an image may carry is
  * removed, so the engine takes the port check instead (core/service.go, startContainer: `ctr.Config.Healthcheck != nil`
  * picks the Docker check, else newPortHealth over the exposed ports). FalkorDB's web browser is switched off: nothing
- * uses it and it would start a Node server on port 3000.
+ * uses it and it would start a Node server on port 3000. `useEntrypoint` keeps each image's entrypoint in front of the
+ * command; given args replace the image's CMD (core/container.go, AsService).
  */
 export function memoryServices(images: MemoryStackImages): MemoryServices {
   const falkordb = dag
