@@ -11,19 +11,17 @@ import {
   File,
   func,
   object,
-  ReturnType,
   Secret,
   Service,
 } from "@dagger.io/dagger"
 
-import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
 import { applyToContainer } from "./apply-to-container.js"
 import { BuildContextReader, validateBuildInputs } from "./build-context.js"
-import { probeScript, SERVER_LOG_DIRECTORY } from "./health-probe.js"
-import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec, SERVER_PORT } from "./image-spec.js"
+import { requireReadableSecret, validateAttempts, validateImageReference, validateUsername } from "./function-inputs.js"
+import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec } from "./image-spec.js"
+import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-stack.js"
 import { renderContainerfile } from "./render-containerfile.js"
-
-const CONTAINERFILE_PATH = "containers/opencode-server/Containerfile"
+import { acceptanceContainer, containerfileDiff, CONTAINERFILE_PATH, healthcheckContainer, serverService } from "./server-runs.js"
 
 /**
  * The OpenCode server image, built by Dagger and exported as a Containerfile, both from one spec.
@@ -84,13 +82,16 @@ export class OpencodeServer {
   }
 
   /**
-   * Prove the image healthy: start build() as a service with its entrypoint, and GET /config from a second container
-   * through a service binding, with bounded retries. Returns the /config body; on failure, an error naming what failed
-   * with the server's last log lines. Never cached.
+   * Prove the image healthy, memory included: with FalkorDB and Valkey started as services, run the image's entrypoint
+   * inside the built image and check it from there: GET /config through the image's own health check script (HTTP
+   * Basic auth when a password is given), then the memory process's /health, which must report FalkorDB and Valkey
+   * reachable. Returns a JSON report (the /config body with every secret redacted, the memory health, the redacted
+   * paths); on failure, an error saying which part failed (opencode or memory) with the server's last log lines.
+   * Never cached.
    */
   @func({ cache: "never" })
   async healthcheck(
-    /** OPENCODE_SERVER_PASSWORD for the server; the probe then authenticates with HTTP Basic. */
+    /** OPENCODE_SERVER_PASSWORD for the server, as a secret address: env://NAME, file://PATH or cmd://COMMAND. */
     password?: Secret,
     /** OPENCODE_SERVER_USERNAME for HTTP Basic auth. */
     username: string = "opencode",
@@ -98,25 +99,21 @@ export class OpencodeServer {
     baseImage: string = DEFAULT_BASE_IMAGE,
     /** Release of the opencode-ai npm package. */
     opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
-    /** How many times to try GET /config, two seconds apart, before failing. */
+    /** How many times to try each check (GET /config, then memory's /health), two seconds apart, before failing. */
     attempts: number = 45,
+    /** FalkorDB image for the memory graph, by tag and digest. */
+    falkordbImage: string = DEFAULT_FALKORDB_IMAGE,
+    /** Valkey image for the memory queue, by tag and digest; it is started on port 6380, the image's VALKEY_PORT. */
+    valkeyImage: string = DEFAULT_VALKEY_IMAGE,
+    /** Start no FalkorDB or Valkey and skip the memory check: OpenCode then runs without memory (it fails open). */
+    withoutMemory: boolean = false,
   ): Promise<string> {
-    if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`attempts must be a positive integer, got ${attempts}`)
+    validateAttempts(attempts)
+    validateUsername(username)
+    if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
+    if (password) await requireReadableSecret("--password", password)
     const image = await this.build(baseImage, opencodeVersion)
-    // A fresh volume per call: the probe reads the server's log from it, and no earlier run's log can be mistaken for it.
-    const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`
-    const logs = dag.cacheVolume(`opencode-server-healthcheck-log-${run}`)
-    const withAuth = (container: Container) => {
-      const named = container.withEnvVariable("OPENCODE_SERVER_USERNAME", username)
-      return password ? named.withSecretVariable("OPENCODE_SERVER_PASSWORD", password) : named
-    }
-    const server = withAuth(image).withMountedCache(SERVER_LOG_DIRECTORY, logs).asService({ useEntrypoint: true })
-    const probe = withAuth(image)
-      .withMountedCache(SERVER_LOG_DIRECTORY, logs)
-      .withServiceBinding("opencode", server)
-      .withEnvVariable("HEALTHCHECK_URL", `http://opencode:${SERVER_PORT}/config`)
-      .withEnvVariable("HEALTHCHECK_RUN", run)
-      .withExec(["/bin/sh", "-c", probeScript(attempts)], { expect: ReturnType.Any })
+    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory })
     if ((await probe.exitCode()) !== 0) {
       throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
     }
@@ -124,51 +121,58 @@ export class OpencodeServer {
   }
 
   /**
-   * The image as a running service on port 4096: dagger call serve up --ports 4096:4096
+   * The image as a running service on port 4096, with FalkorDB and Valkey beside it:
+   * dagger call serve --password=env://OPENCODE_SERVER_PASSWORD up --ports 4096:4096
    */
   @func()
   async serve(
-    /** OPENCODE_SERVER_PASSWORD; leave unset only on a trusted network. */
+    /** OPENCODE_SERVER_PASSWORD, as a secret address (env://NAME, file://PATH, cmd://COMMAND); leave it unset only on a trusted network. */
     password?: Secret,
+    /** OPENCODE_SERVER_USERNAME for HTTP Basic auth. */
+    username: string = "opencode",
     /** Base image with Node.js 20 on Debian bookworm. */
     baseImage: string = DEFAULT_BASE_IMAGE,
     /** Release of the opencode-ai npm package. */
     opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
+    /** FalkorDB image for the memory graph, by tag and digest. */
+    falkordbImage: string = DEFAULT_FALKORDB_IMAGE,
+    /** Valkey image for the memory queue, by tag and digest; it is started on port 6380, the image's VALKEY_PORT. */
+    valkeyImage: string = DEFAULT_VALKEY_IMAGE,
+    /** Start no FalkorDB or Valkey: OpenCode then runs without memory (it fails open). */
+    withoutMemory: boolean = false,
   ): Promise<Service> {
+    validateUsername(username)
+    if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
+    if (password) await requireReadableSecret("--password", password)
     const image = await this.build(baseImage, opencodeVersion)
-    const server = password ? image.withSecretVariable("OPENCODE_SERVER_PASSWORD", password) : image
-    return server.asService({ useEntrypoint: true })
+    return serverService(image, { username, password, falkordbImage, valkeyImage, withoutMemory })
   }
 
   /**
    * Check the proposal's acceptance criteria inside the built image: the venv imports, ddtrace-run on PATH, rclone and
-   * b2sdk, redis-cli, cron, git, tini, the pinned opencode, the copied paths and the environment defaults.
+   * b2sdk, redis-cli, cron, git, tini, the pinned opencode, the copied paths and the environment defaults. Returns the
+   * container that ran them: its exit code decides the check and `dagger check` shows every PASS and FAIL line.
    */
   @func()
   @check()
-  async acceptanceCriteria(): Promise<void> {
-    const result = (await this.build())
-      .withNewFile("/tmp/acceptance-checks.sh", acceptanceScript(acceptanceChecks()))
-      .withExec(["/bin/sh", "/tmp/acceptance-checks.sh"], { expect: ReturnType.Any })
-    const report = await result.stdout()
-    if ((await result.exitCode()) !== 0) {
-      const failed = report.split("\n").filter((line) => line.startsWith("FAIL"))
-      throw new Error(`acceptance criteria failed:\n${failed.join("\n")}`)
-    }
+  async acceptanceCriteria(): Promise<Container> {
+    return acceptanceContainer(await this.build())
   }
 
   /**
-   * Check that the committed containers/opencode-server/Containerfile is the rendering of the image spec
-   * (regenerate it with `npm run containerfile`).
+   * Check that the committed containers/opencode-server/Containerfile is the rendering of the image spec: runs
+   * `diff -u` of the two, so a failure shows what differs (regenerate it with `npm run containerfile`).
    */
   @func()
   @check()
-  async containerfileIsCurrent(): Promise<void> {
-    const committed = await this.source.file(CONTAINERFILE_PATH).contents()
-    if (committed !== renderContainerfile(imageSpec)) {
-      throw new Error(`${CONTAINERFILE_PATH} differs from the image spec: run \`npm run containerfile\` and commit it`)
-    }
+  containerfileIsCurrent(): Container {
+    return containerfileDiff(this.source.file(CONTAINERFILE_PATH))
   }
+}
+
+function validateMemoryImages(falkordbImage: string, valkeyImage: string): void {
+  validateImageReference("--falkordb-image", falkordbImage)
+  validateImageReference("--valkey-image", valkeyImage)
 }
 
 function directoryReader(directory: Directory): BuildContextReader {

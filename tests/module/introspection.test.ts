@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION } from "../../dagger/src/image-spec.js"
+import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "../../dagger/src/memory-stack.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const sdkRoot = dirname(dirname(createRequire(import.meta.url).resolve("@dagger.io/dagger")))
@@ -91,7 +92,13 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
     assert.deepEqual(object.methods.exportContainerfile.arguments, {})
   })
 
-  it("healthcheck returns the /config body as a String, takes the password as a Secret, and is never cached", () => {
+  const memoryArguments = {
+    falkordbImage: { type: "STRING_KIND", optional: false, default: DEFAULT_FALKORDB_IMAGE },
+    valkeyImage: { type: "STRING_KIND", optional: false, default: DEFAULT_VALKEY_IMAGE },
+    withoutMemory: { type: "BOOLEAN_KIND", optional: false, default: false },
+  }
+
+  it("healthcheck returns the report as a String, takes the password as a Secret and the memory stack's images, and is never cached", () => {
     const healthcheck = object.methods.healthcheck
     assert.equal(healthcheck.returnType.kind, "STRING_KIND")
     assert.deepEqual(signature(healthcheck), {
@@ -100,18 +107,45 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
       opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
       attempts: { type: "INTEGER_KIND", optional: false, default: 45 },
+      ...memoryArguments,
     })
     assert.equal(healthcheck.cache, "never")
   })
 
-  it("serve returns a Service", () => {
-    assert.equal(object.methods.serve.returnType.name, "Service")
-    assert.equal(object.methods.serve.arguments.password.type.name, "Secret")
+  it("serve returns a Service and takes the same credentials, image and memory stack arguments", () => {
+    const serve = object.methods.serve
+    assert.equal(serve.returnType.name, "Service")
+    assert.deepEqual(signature(serve), {
+      password: { type: "Secret", optional: true, default: undefined },
+      username: { type: "STRING_KIND", optional: false, default: "opencode" },
+      baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
+      opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
+      ...memoryArguments,
+    })
   })
 
-  it("acceptanceCriteria and containerfileIsCurrent are checks, and nothing else is", () => {
+  it("acceptanceCriteria and containerfileIsCurrent are checks, nothing else is, and both return the Container they ran", () => {
     const checks = Object.values(object.methods).filter((method) => method.isCheck).map((method) => method.name)
     assert.deepEqual(checks.sort(), ["acceptanceCriteria", "containerfileIsCurrent"])
-    assert.equal(object.methods.acceptanceCriteria.returnType.kind, "VOID_KIND")
+    for (const name of checks) {
+      assert.equal(object.methods[name].returnType.name, "Container", `${name} returns its Container (dagger check syncs it)`)
+      assert.deepEqual(object.methods[name].arguments, {})
+    }
+  })
+
+  it("the CI workflow calls only functions and arguments the module has, and runs the checks", () => {
+    const workflow = readFileSync(join(root, ".github/workflows/opencode-server-image.yml"), "utf8")
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+    const calls = [...workflow.matchAll(/^\s+args: (\S+)(.*)$/gm)]
+    assert.ok(calls.length >= 1)
+    for (const [, fn, rest] of calls) {
+      const method = Object.values(object.methods).find((candidate) => kebab(candidate.name) === fn)
+      assert.ok(method, `the workflow calls ${fn}, which the module does not have`)
+      for (const [, flag] of rest.matchAll(/--([a-z-]+)/g)) {
+        assert.ok(Object.values(method.arguments).some((argument) => kebab(argument.name) === flag), `${fn} has no --${flag}`)
+      }
+    }
+    assert.match(workflow, /verb: check/)
+    assert.doesNotMatch(workflow, /export-containerfile/, "a step that writes a file nothing uses")
   })
 })

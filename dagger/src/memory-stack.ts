@@ -1,0 +1,73 @@
+/**
+ * The memory stack beside the server: FalkorDB (the Graphiti graph) and Valkey (the durable ingest queue) as Dagger
+ * services, bound to the server container by hostname, with the image's FALKORDB_HOST/VALKEY_HOST and ports pointed
+ * at them.
+ */
+import { Container, dag, Service } from "@dagger.io/dagger"
+
+/**
+ * FalkorDB, pinned by tag and digest. The digest is the one public projects record for this tag; it could not be
+ * checked against Docker Hub here (no registry is reachable), so pin your own with --falkordb-image when in doubt.
+ */
+export const DEFAULT_FALKORDB_IMAGE =
+  "falkordb/falkordb:v4.18.3@sha256:30c530c193ac48cb6ea8c6cae745f793d2c098a0a138f7b3e46c1d90848845ba"
+
+/**
+ * Valkey, pinned by tag and the digest of its multi-platform index, as several public projects record it; it could not
+ * be checked against Docker Hub here, so pin your own with --valkey-image when in doubt.
+ */
+export const DEFAULT_VALKEY_IMAGE =
+  "valkey/valkey:8.1.9@sha256:f0ba225266310efba5fb33383e21c64fbd07907304224786c780606e7ebd7327"
+
+export const FALKORDB_HOSTNAME = "falkordb"
+export const VALKEY_HOSTNAME = "valkey"
+/** FalkorDB's own port, and the image's FALKORDB_PORT default. */
+export const FALKORDB_PORT = 6379
+/** The image's VALKEY_PORT default (the pod runs Valkey beside FalkorDB, so not Valkey's own 6379). */
+export const VALKEY_PORT = 6380
+
+export interface MemoryStackImages {
+  falkordbImage: string
+  valkeyImage: string
+}
+
+export interface MemoryServices {
+  falkordb: Service
+  valkey: Service
+}
+
+/**
+ * The two services. Each is ready when its port accepts a connection: the Docker health check an image may carry is
+ * removed, so the engine takes the port check instead (core/service.go, startContainer: `ctr.Config.Healthcheck != nil`
+ * picks the Docker check, else newPortHealth over the exposed ports). FalkorDB's web browser is switched off: nothing
+ * uses it and it would start a Node server on port 3000. `useEntrypoint` keeps each image's entrypoint in front of the
+ * command; given args replace the image's CMD (core/container.go, AsService).
+ */
+export function memoryServices(images: MemoryStackImages): MemoryServices {
+  const falkordb = dag
+    .container()
+    .from(images.falkordbImage)
+    .withoutDockerHealthcheck()
+    .withEnvVariable("BROWSER", "0")
+    .withExposedPort(FALKORDB_PORT)
+    .asService({ useEntrypoint: true })
+  const valkey = dag
+    .container()
+    .from(images.valkeyImage)
+    .withoutDockerHealthcheck()
+    .withExposedPort(VALKEY_PORT)
+    // Protected mode would refuse the server's connections from another host while Valkey has no password.
+    .asService({ args: ["valkey-server", "--port", String(VALKEY_PORT), "--protected-mode", "no"], useEntrypoint: true })
+  return { falkordb, valkey }
+}
+
+/** The server container with both services bound by hostname and the memory process pointed at them. */
+export function withMemoryStack(server: Container, services: MemoryServices): Container {
+  return server
+    .withServiceBinding(FALKORDB_HOSTNAME, services.falkordb)
+    .withServiceBinding(VALKEY_HOSTNAME, services.valkey)
+    .withEnvVariable("FALKORDB_HOST", FALKORDB_HOSTNAME)
+    .withEnvVariable("FALKORDB_PORT", String(FALKORDB_PORT))
+    .withEnvVariable("VALKEY_HOST", VALKEY_HOSTNAME)
+    .withEnvVariable("VALKEY_PORT", String(VALKEY_PORT))
+}

@@ -1,0 +1,214 @@
+/**
+ * The program `healthcheck` runs inside the built image, with the image's own Node.js: it starts the server with the
+ * image's entrypoint, proves OpenCode answers (the image's health check script, so the same credentials path), then
+ * that the memory process answers its /health with FalkorDB and Valkey reachable, and prints a report with every secret
+ * redacted. On failure it says which part failed, with the server's last output, also scrubbed of secrets.
+ *
+ * It is plain JavaScript in a string because it runs in the image, not in the module; tests/module run the very same
+ * text with node against the real opencode binary.
+ *
+ * Environment: HEALTHCHECK_URL (GET /config), PROBE_ATTEMPTS, PROBE_INTERVAL_MS, PROBE_HEALTHCHECK (the script),
+ * PROBE_CONFIG_FILE (the committed config as installed), PROBE_LOG_DIRECTORY (OpenCode's log files), PROBE_MEMORY=1 to
+ * require memory, MEMORY_PORT, PROBE_SERVER_OUTPUT. Arguments: the server's command line (none: a server already runs).
+ */
+export const PROBE_PROGRAM = String.raw`
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+
+const env = process.env;
+const REDACTED = "[redacted]";
+const PLACEHOLDER = /\{(env|file):[^}]*\}/;
+const SECRET_WORDS = new Set(["key", "apikey", "token", "password", "passwd", "passphrase", "secret", "secrets", "credential", "credentials", "authorization"]);
+/** Shorter values are redacted only where a whole string equals one: replacing "abc" inside every string would garble. */
+const MIN_SCRUB_LENGTH = 6;
+
+/** Whether a config key or environment variable names a secret: one of its words (camelCase, snake_case, kebab-case) does. */
+export function namesSecret(name) {
+  const words = String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((word) => SECRET_WORDS.has(word));
+}
+
+function readIfPresent(path) {
+  try { return readFileSync(path, "utf8"); } catch { return undefined; }
+}
+
+/** A {file:...} path as OpenCode resolves it: ~/ is the home directory, a relative path is relative to the config file. */
+function placeholderPath(path, configFile) {
+  if (path.startsWith("~/")) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(dirname(configFile || "."), path);
+}
+
+/** Every value that must never be printed: what the config's placeholders resolve to, and secret-named variables. */
+export function secretValues(committedText, configFile, environment) {
+  const values = new Set();
+  const add = (value) => { if (typeof value === "string" && value !== "") { values.add(value); values.add(value.trim()); } };
+  for (const match of committedText.matchAll(/\{env:([^}]+)\}/g)) add(environment[match[1]]);
+  for (const match of committedText.matchAll(/\{file:([^}]+)\}/g)) add(readIfPresent(placeholderPath(match[1], configFile)));
+  for (const [name, value] of Object.entries(environment)) if (namesSecret(name)) add(value);
+  values.delete("");
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+export function scrub(text, secrets) {
+  let result = String(text);
+  for (const secret of secrets) {
+    if (result === secret) return REDACTED;
+    if (secret.length >= MIN_SCRUB_LENGTH) result = result.split(secret).join(REDACTED);
+  }
+  return result;
+}
+
+/**
+ * The served config with secrets redacted: values where the committed config has a {env:...}/{file:...} placeholder,
+ * values under keys that name a key, token, password or secret, and any string holding a known secret value.
+ */
+export function redactConfig(served, committed, secrets, redactedPaths = [], path = "") {
+  if (typeof committed === "string" && PLACEHOLDER.test(committed)) {
+    redactedPaths.push(path);
+    return REDACTED;
+  }
+  if (Array.isArray(served)) {
+    return served.map((item, index) => redactConfig(item, Array.isArray(committed) ? committed[index] : undefined, secrets, redactedPaths, path + "[" + index + "]"));
+  }
+  if (served !== null && typeof served === "object") {
+    const result = {};
+    const committedObject = committed !== null && typeof committed === "object" && !Array.isArray(committed) ? committed : {};
+    for (const [key, value] of Object.entries(served)) {
+      const childPath = path === "" ? key : path + "." + key;
+      if (namesSecret(key) && value !== null && value !== "") {
+        redactedPaths.push(childPath);
+        result[key] = REDACTED;
+      } else {
+        result[key] = redactConfig(value, committedObject[key], secrets, redactedPaths, childPath);
+      }
+    }
+    return result;
+  }
+  if (typeof served === "string") {
+    const scrubbed = scrub(served, secrets);
+    if (scrubbed !== served) redactedPaths.push(path);
+    return scrubbed;
+  }
+  return served;
+}
+
+/** The memory process's own health route; the one place to add credentials should /health ever need them. */
+export function memoryHealthRequest(environment) {
+  return { url: "http://127.0.0.1:" + (environment.MEMORY_PORT || "8765") + "/health", headers: {} };
+}
+
+async function readMemoryHealth(environment) {
+  const request = memoryHealthRequest(environment);
+  const response = await fetch(request.url, { headers: request.headers, signal: AbortSignal.timeout(5000) });
+  if (!response.ok) throw new Error("HTTP " + response.status);
+  return await response.json();
+}
+
+function lastLines(text, count) {
+  return text.split("\n").slice(-count - 1).join("\n").trimEnd();
+}
+
+function serverOutputTail(outputFile, logDirectory) {
+  const parts = [];
+  const output = outputFile ? readIfPresent(outputFile) : undefined;
+  if (output && output.trim()) parts.push("last lines of the server's output:\n" + lastLines(output, 20));
+  let newest;
+  try {
+    const logs = readdirSync(logDirectory).filter((name) => name.endsWith(".log")).map((name) => join(logDirectory, name));
+    newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  } catch {}
+  const log = newest ? readIfPresent(newest) : undefined;
+  parts.push(log && log.trim() ? "last lines of the OpenCode log:\n" + lastLines(log, 40) : "(OpenCode wrote no log)");
+  return parts.join("\n");
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+async function main() {
+  const attempts = Number(env.PROBE_ATTEMPTS || "45");
+  const intervalMs = Number(env.PROBE_INTERVAL_MS || "2000");
+  const healthcheck = env.PROBE_HEALTHCHECK || "/app/scripts/healthcheck";
+  const configUrl = env.HEALTHCHECK_URL || "http://localhost:4096/config";
+  const configFile = env.PROBE_CONFIG_FILE || "";
+  const outputFile = env.PROBE_SERVER_OUTPUT || "/tmp/opencode-server.out";
+  const committedText = (configFile && readIfPresent(configFile)) || "{}";
+  let committed = {};
+  try { committed = JSON.parse(committedText); } catch {}
+  const secrets = secretValues(committedText, configFile, env);
+
+  const command = process.argv.slice(2);
+  let server;
+  let startError;
+  if (command.length > 0) {
+    const output = openSync(outputFile, "a");
+    server = spawn(command[0], command.slice(1), { stdio: ["ignore", output, output], detached: true });
+    closeSync(output);
+    server.on("error", (error) => { startError = error; });
+  }
+  const stopServer = () => {
+    if (server && server.exitCode === null && server.pid) {
+      try { process.kill(-server.pid, "SIGTERM"); } catch {}
+    }
+  };
+  const fail = (part, message) => {
+    const tail = serverOutputTail(server ? outputFile : "", env.PROBE_LOG_DIRECTORY || "");
+    process.stderr.write(scrub(part + ": " + message + "\n" + tail, secrets) + "\n");
+    stopServer();
+    process.exit(1);
+  };
+
+  let body;
+  let lastError = "no attempt ran";
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (startError) fail("opencode", "could not start " + command[0] + ": " + startError.message);
+    if (server && server.exitCode !== null) {
+      fail("opencode", "the server exited with code " + server.exitCode + " before GET " + configUrl + " answered 200");
+    }
+    const result = spawnSync(healthcheck, [], { env: { ...env, HEALTHCHECK_PRINT_BODY: "1" }, encoding: "utf8", timeout: 15000 });
+    if (result.status === 0) { body = result.stdout; break; }
+    lastError = ((result.stderr || "") + (result.error ? result.error.message : "")).trim() || "exit code " + result.status;
+    if (attempt < attempts) await sleep(intervalMs);
+  }
+  if (body === undefined) fail("opencode", "GET " + configUrl + " gave no 200 after " + attempts + " attempts; last error: " + lastError);
+  let config;
+  try { config = JSON.parse(body); } catch { fail("opencode", "GET " + configUrl + " answered 200 but not with JSON"); }
+
+  let memory = null;
+  if (env.PROBE_MEMORY === "1") {
+    const url = memoryHealthRequest(env).url;
+    let health;
+    let lastProblem = "no attempt ran";
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        health = await readMemoryHealth(env);
+        if (health.falkordb === true && health.valkey === true) { memory = health; break; }
+        lastProblem = "answered " + JSON.stringify(health);
+      } catch (error) {
+        health = undefined;
+        lastProblem = "no answer (" + (error && error.cause && error.cause.code ? error.cause.code : error.message) + ")";
+      }
+      if (attempt < attempts) await sleep(intervalMs);
+    }
+    if (memory === null) {
+      if (health === undefined) fail("memory", "the memory process never answered GET " + url + " in " + attempts + " attempts: " + lastProblem);
+      const unreachable = [];
+      if (health.falkordb !== true) unreachable.push("FalkorDB at " + env.FALKORDB_HOST + ":" + env.FALKORDB_PORT);
+      if (health.valkey !== true) unreachable.push("Valkey at " + env.VALKEY_HOST + ":" + env.VALKEY_PORT);
+      fail("memory", "the memory process answers GET " + url + " but cannot reach " + unreachable.join(" nor ") + " (after " + attempts + " attempts; last: " + JSON.stringify(health) + ")");
+    }
+  }
+
+  const redacted = [];
+  const report = { config: redactConfig(config, committed, secrets, redacted), memory, redacted };
+  process.stdout.write(scrub(JSON.stringify(report, null, 2), secrets) + "\n");
+  stopServer();
+  process.exit(0);
+}
+
+if (process.argv[1] && process.argv[1].endsWith("healthcheck-probe.mjs")) await main();
+`
+
+/** Where `healthcheck` writes the program in the container; tests write it under the same file name. */
+export const PROBE_PATH = "/tmp/opencode-healthcheck/healthcheck-probe.mjs"

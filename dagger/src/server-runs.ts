@@ -1,0 +1,70 @@
+/**
+ * What `healthcheck`, `serve` and the checks hand the engine, built without an engine call so tests can read the query
+ * the SDK records. index.ts checks the arguments and builds the image first.
+ */
+import { Container, dag, File, Secret, Service } from "@dagger.io/dagger"
+
+import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
+import { healthcheckProbe } from "./health-probe.js"
+import { DEFAULT_BASE_IMAGE, imageSpec } from "./image-spec.js"
+import { memoryServices } from "./memory-stack.js"
+import { renderContainerfile } from "./render-containerfile.js"
+import { serverContainer, serveService } from "./server-container.js"
+
+export const CONTAINERFILE_PATH = "containers/opencode-server/Containerfile"
+
+/** The arguments of healthcheck() and serve(), once checked. */
+export interface RunOptions {
+  username: string
+  password?: Secret
+  falkordbImage: string
+  valkeyImage: string
+  withoutMemory: boolean
+}
+
+function memoryFor(options: RunOptions) {
+  return options.withoutMemory ? undefined : memoryServices(options)
+}
+
+/** The container healthcheck() runs: the server container running the probe program (see health-probe.ts). */
+export function healthcheckContainer(image: Container, options: RunOptions & { attempts: number }): Container {
+  const memory = memoryFor(options)
+  const server = serverContainer(image, { username: options.username, password: options.password, memory })
+  const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`
+  return healthcheckProbe(server, { attempts: options.attempts, memory: memory !== undefined, run })
+}
+
+/** The service serve() returns: the server container with a readiness check the engine can run. */
+export function serverService(image: Container, options: RunOptions): Service {
+  const server = serverContainer(image, { username: options.username, password: options.password, memory: memoryFor(options) })
+  return serveService(server, options.password)
+}
+
+/**
+ * The acceptance script run in the image with the default expectation (success), so a failing criterion fails the exec.
+ * A check that returns a Container passes when the engine can sync it (core/modtree.go, runCheckLocally selects `sync`).
+ */
+export function acceptanceContainer(image: Container): Container {
+  return image
+    .withNewFile("/tmp/acceptance-checks.sh", acceptanceScript(acceptanceChecks()))
+    .withExec(["/bin/sh", "/tmp/acceptance-checks.sh"])
+}
+
+/** `diff -u` of the committed Containerfile and the spec's rendering: exit 1, with the difference shown, when they drift. */
+export function containerfileDiff(committed: File): Container {
+  return dag
+    .container()
+    .from(DEFAULT_BASE_IMAGE)
+    .withFile("/check/committed", committed)
+    .withNewFile("/check/rendered", renderContainerfile(imageSpec))
+    .withExec([
+      "diff",
+      "-u",
+      "--label",
+      CONTAINERFILE_PATH,
+      "--label",
+      "rendered from dagger/src/image-spec.ts (npm run containerfile)",
+      "/check/committed",
+      "/check/rendered",
+    ])
+}

@@ -1,0 +1,233 @@
+/**
+ * What the module sends to the engine, read from the query the Dagger SDK records (it builds it without an engine),
+ * checked against the engine's rules as its source states them (dagger/dagger, tag v0.21.8). Each test names the
+ * engine file and function it encodes.
+ */
+import assert from "node:assert/strict"
+import { readFileSync } from "node:fs"
+import { describe, it } from "node:test"
+
+import { Container, dag } from "@dagger.io/dagger"
+
+import { PROBE_INTERVAL_SECONDS } from "../../dagger/src/health-probe.js"
+import { COPIED_PATHS, ENTRYPOINT, imageSpec } from "../../dagger/src/image-spec.js"
+import {
+  DEFAULT_FALKORDB_IMAGE,
+  DEFAULT_VALKEY_IMAGE,
+  FALKORDB_PORT,
+  VALKEY_PORT,
+} from "../../dagger/src/memory-stack.js"
+import { PROBE_PATH } from "../../dagger/src/probe-program.js"
+import { renderContainerfile } from "../../dagger/src/render-containerfile.js"
+import { PASSWORD_FILE, READINESS_START_INTERVAL, readinessCommand } from "../../dagger/src/server-container.js"
+import {
+  acceptanceContainer,
+  CONTAINERFILE_PATH,
+  containerfileDiff,
+  healthcheckContainer,
+  RunOptions,
+  serverService,
+} from "../../dagger/src/server-runs.js"
+
+type Query = { operation: string; args?: Record<string, any> }
+
+function queryTree(value: unknown): Query[] {
+  return (value as { _ctx: { _queryTree: Query[] } })._ctx._queryTree
+}
+
+function operations(value: unknown, name: string): Query[] {
+  return queryTree(value).filter((query) => query.operation === name)
+}
+
+/** The image under test, standing in for build(): only its query matters here. */
+const image = () => dag.container().from("opencode-server:under-test")
+const password = () => dag.setSecret("opencode-server-password", "not-a-real-password")
+
+const defaults: RunOptions = {
+  username: "opencode",
+  falkordbImage: DEFAULT_FALKORDB_IMAGE,
+  valkeyImage: DEFAULT_VALKEY_IMAGE,
+  withoutMemory: false,
+}
+
+/** The value of the last withEnvVariable of `name` in a query. */
+function envValue(value: unknown, name: string): string | undefined {
+  return operations(value, "withEnvVariable").filter((query) => query.args?.name === name).at(-1)?.args?.value
+}
+
+/** The services a container binds, by alias. */
+function bindings(value: unknown): Record<string, Query[]> {
+  return Object.fromEntries(
+    operations(value, "withServiceBinding").map((query) => [query.args?.alias, queryTree(query.args?.service)]),
+  )
+}
+
+describe("serve: a password-protected server becomes ready (issue 8, defects 1 and 2)", () => {
+  // core/service.go, startContainer: with `ctr.Config.Healthcheck != nil` the Docker health check is the readiness
+  // gate; core/healthcheck.go, dockerHealthcheck.check runs it through metaSpec, without the secret variables that
+  // startContainer adds (secretEnvValues) to the main process only. So the check must find the password in a file.
+  it("replaces the image's health check with one that reads the password from a mounted secret file", () => {
+    const secret = password()
+    const service = serverService(image(), { ...defaults, password: secret })
+    const tree = queryTree(service)
+    const mount = tree.findIndex((query) => query.operation === "withMountedSecret")
+    const check = tree.findIndex((query) => query.operation === "withDockerHealthcheck")
+    assert.ok(mount >= 0 && check > mount, "the secret is mounted, then the health check set")
+    assert.equal(tree[mount].args?.path, PASSWORD_FILE)
+    assert.equal(tree[mount].args?.source, secret)
+    assert.deepEqual(tree[check].args?.args, ["/bin/sh", "-c", readinessCommand()])
+    assert.match(readinessCommand(), new RegExp(`cat ${PASSWORD_FILE}`))
+    const variable = operations(service, "withSecretVariable").find((query) => query.args?.name === "OPENCODE_SERVER_PASSWORD")
+    assert.equal(variable?.args?.secret, secret, "OpenCode itself still gets the password as its variable")
+    assert.deepEqual(tree.at(-1), { operation: "asService", args: { useEntrypoint: true } })
+  })
+
+  // core/healthcheck.go, durationBetweenRetries: the start interval if set, else the interval (30 s in the image).
+  it("retries readiness every start interval, not every 30 s interval, and keeps the image's other timings", () => {
+    const [check] = operations(serverService(image(), defaults), "withDockerHealthcheck")
+    const spec = imageSpec.steps.find((step) => step.kind === "healthcheck")
+    assert.ok(spec && spec.kind === "healthcheck")
+    assert.equal(check.args?.startInterval, READINESS_START_INTERVAL)
+    assert.ok(parseInt(READINESS_START_INTERVAL, 10) <= 2, "a short start interval")
+    assert.deepEqual(
+      { interval: check.args?.interval, timeout: check.args?.timeout, startPeriod: check.args?.startPeriod, retries: check.args?.retries },
+      { interval: spec.interval, timeout: spec.timeout, startPeriod: spec.startPeriod, retries: spec.retries },
+    )
+  })
+
+  it("without a password no secret is mounted, and the same check runs (it then sends no credentials)", () => {
+    const service = serverService(image(), defaults)
+    assert.equal(operations(service, "withMountedSecret").length, 0)
+    assert.equal(operations(service, "withSecretVariable").length, 0)
+    assert.equal(operations(service, "withDockerHealthcheck").length, 1)
+  })
+
+  it("the published image keeps its HEALTHCHECK: the Containerfile has no --start-interval (Podman 4.3 rejects it)", () => {
+    const containerfile = readFileSync(new URL(`../../${CONTAINERFILE_PATH}`, import.meta.url), "utf8")
+    assert.match(containerfile, /^HEALTHCHECK /m)
+    assert.doesNotMatch(containerfile, /start-interval/)
+  })
+})
+
+describe("healthcheck: its own failure message is reachable (issue 8, defect 3)", () => {
+  // core/service.go, startContainer: a container bound to a service starts only after the service's readiness gate
+  // passes, so the server is not a service here: the probe starts the image's entrypoint itself and waits on it.
+  it("starts the image's entrypoint inside the probe exec, not as a service, and runs the probe program", () => {
+    const probe = healthcheckContainer(image(), { ...defaults, attempts: 7 })
+    const [exec] = operations(probe, "withExec")
+    assert.deepEqual(exec.args?.args, ["node", PROBE_PATH, ...ENTRYPOINT])
+    assert.equal(exec.args?.expect, "ANY", "the module reads the exit code and reports the probe's own message")
+    assert.equal(operations(probe, "asService").length, 0)
+    assert.deepEqual(Object.keys(bindings(probe)).sort(), ["falkordb", "valkey"], "only the memory stack is a service")
+    assert.equal(operations(probe, "withNewFile").find((query) => query.args?.path === PROBE_PATH)?.args?.contents.length > 1000, true)
+  })
+
+  it("tries each check every two seconds, as often as --attempts says, with a fresh value per call (no cached result)", () => {
+    const first = healthcheckContainer(image(), { ...defaults, attempts: 7 })
+    const second = healthcheckContainer(image(), { ...defaults, attempts: 7 })
+    assert.equal(envValue(first, "PROBE_ATTEMPTS"), "7")
+    assert.equal(envValue(first, "PROBE_INTERVAL_MS"), String(PROBE_INTERVAL_SECONDS * 1000))
+    assert.equal(PROBE_INTERVAL_SECONDS, 2)
+    assert.notEqual(envValue(first, "PROBE_RUN"), envValue(second, "PROBE_RUN"))
+    assert.equal(envValue(first, "PROBE_CONFIG_FILE"), COPIED_PATHS.config.destination, "redaction compares with the committed config")
+  })
+
+  // A withExec gets the container's secret variables (unlike a service's health check), so the probe's server and
+  // the image's health check script both see the password.
+  it("passes the password to the probe exec as a secret variable, never as a plain one", () => {
+    const secret = password()
+    const probe = healthcheckContainer(image(), { ...defaults, password: secret, attempts: 3 })
+    assert.equal(operations(probe, "withSecretVariable").find((query) => query.args?.name === "OPENCODE_SERVER_PASSWORD")?.args?.secret, secret)
+    assert.equal(envValue(probe, "OPENCODE_SERVER_PASSWORD"), undefined)
+    assert.equal(envValue(probe, "OPENCODE_SERVER_USERNAME"), "opencode")
+  })
+})
+
+describe("serve and healthcheck start the memory stack (issue 8, defect 5)", () => {
+  const cases: Array<[string, (options: RunOptions) => Container | unknown]> = [
+    ["serve", (options) => serverService(image(), options)],
+    ["healthcheck", (options) => healthcheckContainer(image(), { ...options, attempts: 3 })],
+  ]
+  for (const [name, run] of cases) {
+    it(`${name}: FalkorDB and Valkey are bound by hostname and the image's FALKORDB_*/VALKEY_* point at them`, () => {
+      const result = run(defaults)
+      const bound = bindings(result)
+      assert.deepEqual(Object.keys(bound).sort(), ["falkordb", "valkey"])
+      if (name === "healthcheck") assert.equal(envValue(result, "PROBE_MEMORY"), "1", "the probe then requires memory's /health")
+      assert.equal(envValue(result, "FALKORDB_HOST"), "falkordb")
+      assert.equal(envValue(result, "FALKORDB_PORT"), String(FALKORDB_PORT))
+      assert.equal(envValue(result, "VALKEY_HOST"), "valkey")
+      assert.equal(envValue(result, "VALKEY_PORT"), String(VALKEY_PORT))
+      const defaultsInImage = imageSpec.steps.find((step) => step.kind === "env")
+      assert.ok(defaultsInImage && defaultsInImage.kind === "env")
+      assert.equal(defaultsInImage.variables.VALKEY_PORT, String(VALKEY_PORT), "Valkey listens where the image expects it")
+      assert.equal(defaultsInImage.variables.FALKORDB_PORT, String(FALKORDB_PORT))
+    })
+
+    it(`${name}: --without-memory binds nothing and leaves the image's memory settings alone`, () => {
+      const result = run({ ...defaults, withoutMemory: true })
+      assert.deepEqual(bindings(result), {})
+      assert.equal(envValue(result, "FALKORDB_HOST"), undefined)
+      if (name === "healthcheck") assert.equal(envValue(result, "PROBE_MEMORY"), "0")
+    })
+  }
+
+  // core/service.go, startContainer: without a Docker health check the engine waits for the exposed ports
+  // (core/healthcheck.go, portHealthChecker.Check); `from` alone exposes none (core/container.go: only
+  // WithExposedPort fills Ports), and an image's own HEALTHCHECK would take over, so it is removed.
+  it("each service is pinned by tag and digest, overridable, and ready when its port accepts a connection", () => {
+    const bound = bindings(serverService(image(), { ...defaults, falkordbImage: "falkordb/falkordb:edge", valkeyImage: "valkey/valkey:9" }))
+    for (const [alias, address, port] of [["falkordb", "falkordb/falkordb:edge", FALKORDB_PORT], ["valkey", "valkey/valkey:9", VALKEY_PORT]] as const) {
+      const tree = bound[alias]
+      assert.equal(tree.find((query) => query.operation === "from")?.args?.address, address)
+      assert.ok(tree.some((query) => query.operation === "withoutDockerHealthcheck"), `${alias} drops an image health check`)
+      assert.deepEqual(tree.filter((query) => query.operation === "withExposedPort").map((query) => query.args?.port), [port])
+      assert.equal(tree.at(-1)?.operation, "asService")
+      assert.equal(tree.at(-1)?.args?.useEntrypoint, true)
+    }
+    assert.deepEqual(bound.valkey.at(-1)?.args?.args.slice(0, 3), ["valkey-server", "--port", String(VALKEY_PORT)])
+    for (const reference of [DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE]) {
+      assert.match(reference, /^[a-z0-9/]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${reference} is pinned by tag and digest`)
+    }
+  })
+})
+
+describe("the checks return the Container they ran (issue 8, defect 7)", () => {
+  // core/modtree.go, runCheckLocally: a check's returned object is synced, so the exec's exit code decides the check
+  // and its whole output is shown (as core/integration/testdata/checks/hello-with-checks-ts does).
+  it("acceptance criteria: the script's exec expects success, so a FAIL line fails the check", () => {
+    const [exec] = operations(acceptanceContainer(image()), "withExec")
+    assert.deepEqual(exec.args?.args, ["/bin/sh", "/tmp/acceptance-checks.sh"])
+    assert.equal(exec.args?.expect, undefined, "the default expectation: success")
+  })
+
+  it("containerfile is current: diff -u of the committed file and the spec's rendering", () => {
+    const committed = dag.directory().file(CONTAINERFILE_PATH)
+    const check = containerfileDiff(committed)
+    assert.equal(operations(check, "withFile")[0].args?.source, committed)
+    assert.equal(operations(check, "withNewFile")[0].args?.contents, renderContainerfile(imageSpec))
+    const [exec] = operations(check, "withExec")
+    assert.deepEqual([exec.args?.args[0], exec.args?.args[1]], ["diff", "-u"])
+    assert.equal(exec.args?.expect, undefined)
+  })
+})
+
+describe("the module's runtime is the SDK's digest-pinned default (issue 8, defect 6)", () => {
+  // sdk/typescript/runtime/config.go, detectRuntime and detectBaseImageRef: `dagger.runtime: "node@20"` in package.json
+  // selects the unpinned node:20-alpine; without it a package-lock.json selects node and the default
+  // tsdistconsts.DefaultNodeImageRef (node:24.13.1-alpine@sha256:...). runtime_node.go, withInstalledDependencies:
+  // when TypeScript is the only dependency, at tsdistconsts.DefaultTypeScriptVersion (5.9.3), no npm install runs.
+  const modulePackage = JSON.parse(readFileSync(new URL("../../dagger/package.json", import.meta.url), "utf8"))
+
+  it("dagger/package.json names no runtime or base image, and has a lockfile", () => {
+    assert.equal(modulePackage.dagger, undefined)
+    assert.ok(readFileSync(new URL("../../dagger/package-lock.json", import.meta.url), "utf8").length > 0)
+  })
+
+  it("TypeScript 5.9.3 is its only dependency", () => {
+    assert.deepEqual(modulePackage.dependencies, { typescript: "5.9.3" })
+  })
+})
+
+
+
