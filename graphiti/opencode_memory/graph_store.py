@@ -168,7 +168,14 @@ class GraphStore:
             uuid=episode_uuid,
         )
 
+    async def has_graph(self, group_id: str) -> bool:
+        """Whether FalkorDB holds a graph for the group (one key per graph): one round trip, creates nothing."""
+        return bool(await self.base_driver.client.connection.exists(group_id))
+
     async def search(self, group_id: str, query: str, limit: int) -> dict[str, Any]:
+        if not await self.has_graph(group_id):
+            # A project with no memory yet: answer at once, without an embedding call or creating its graph.
+            return {'group_id': group_id, 'facts': [], 'episodes': []}
         graphiti = await self.graph_for(group_id)
         config = SearchConfig(
             edge_config=EdgeSearchConfig(
