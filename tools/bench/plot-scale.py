@@ -27,6 +27,7 @@ def main() -> None:
         ('search p95', [e['search']['p95'] for e in sizes], 's-'),
         ('recall adds to a turn, p50', [e['recall']['added']['p50'] for e in sizes], 'o--'),
         ('recall adds to a turn, p95', [e['recall']['added']['p95'] for e in sizes], 's--'),
+        ('CPU per search (manager + FalkorDB)', [e['search'].get('cpu_ms', 0) or 1e-3 for e in sizes], 'd:'),
     ]
     for label, values, style in series:
         axis.plot(episodes, values, style, label=label)
@@ -42,9 +43,10 @@ def main() -> None:
     axis.set_xlabel('episodes in the project (log)')
     axis.set_ylabel('milliseconds (log)')
     exponent = results.get('search_exponent_p50')
-    title = 'Memory search and recall latency vs graph size'
-    if exponent is not None:
-        title += f' (search p50 ~ n^{exponent:.2f})'
+    cpu_exponent = results.get('search_cpu_exponent')
+    title = 'Memory search and recall vs graph size'
+    if exponent is not None and cpu_exponent is not None:
+        title += f'\nsearch p50 ~ n^{exponent:.2f}, CPU per search ~ n^{cpu_exponent:.2f}'
     axis.set_title(title)
     axis.grid(True, which='both', alpha=0.3)
     axis.legend(fontsize=8)
