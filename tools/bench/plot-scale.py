@@ -2,7 +2,7 @@
 """Draws latency against graph size from the figures tools/bench/scale-bench.py wrote (JSON) into a PNG.
 Runs in .venv-bench (matplotlib from tools/bench/requirements.lock), which scale-bench.py sets up.
 
-  .venv-bench/bin/python tools/bench/plot-scale.py docs/benchmarks-scale.json docs/benchmarks-scale.png
+  .venv-bench/bin/python tools/bench/plot-scale.py docs/benchmarks-scale.json docs/benchmarks-scale.png [title label]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main() -> None:
     source, target = sys.argv[1], sys.argv[2]
     results = json.loads(open(source).read())
+    search = (sys.argv[3] if len(sys.argv) > 3 else ' '.join(results.get('manager_env', []))) or 'MEMORY_SEARCH=indexed'
     sizes = results['sizes']
     episodes = [entry['episodes'] for entry in sizes]
     figure, axis = plt.subplots(figsize=(8, 5), dpi=110)
@@ -44,13 +45,13 @@ def main() -> None:
     axis.set_ylabel('milliseconds (log)')
     exponent = results.get('search_exponent_p50')
     cpu_exponent = results.get('search_cpu_exponent')
-    title = 'Memory search and recall vs graph size'
+    title = f'Memory search and recall vs graph size ({search})'
     if exponent is not None and cpu_exponent is not None:
         title += f'\nsearch p50 ~ n^{exponent:.2f}, CPU per search ~ n^{cpu_exponent:.2f}'
     axis.set_title(title)
     axis.grid(True, which='both', alpha=0.3)
     axis.legend(fontsize=8)
-    figure.text(0.01, 0.01, f"{results.get('label', '')} {results['started']} · {results['machine']['cpu']}, "
+    figure.text(0.01, 0.01, f"{results['started']} · {results['machine']['cpu']}, "
                 f"{results['machine']['cores']} cores", fontsize=7, color='gray')
     figure.tight_layout()
     figure.savefig(target)

@@ -467,6 +467,7 @@ def main() -> None:
     plot_python = ensure_plot_venv() if args.plot else None
 
     results = run(args)
+    results['manager_env'] = args.manager_env
     results['search_exponent_p50'] = exponent(results, lambda e: e['search']['p50'])
     results['search_exponent_p95'] = exponent(results, lambda e: e['search']['p95'])
     results['recall_exponent_p95'] = exponent(results, lambda e: e['recall']['added']['p95'])

@@ -19,6 +19,11 @@ def mib(value: float) -> str:
     return f'{value / 2**20:.1f}'
 
 
+def lost(recall: dict[str, Any]) -> str:
+    share = 100 * recall['failed'] / max(1, recall['turns'])
+    return f"{share:.0f} % ({recall['timedOut']} + {recall['failed'] - recall['timedOut']})"
+
+
 def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     entries = list(results['sizes'])
     if 'projects' in results:
@@ -34,12 +39,12 @@ def label(entry: dict[str, Any]) -> str:
 
 def size_table(results: dict[str, Any], before: dict[str, Any] | None) -> str:
     lines = ['| graph | built by | search p50 / p95 / max, ms | CPU per search (manager + FalkorDB), ms | recall adds to a turn p50 / p95 / max, ms | '
-             'turns whose recall timed out | ingestion, episodes/s |', '|---|---|---|---|---|---|---|']
+             'turns that lost recall: timed out + other error, of 100 | ingestion, episodes/s |', '|---|---|---|---|---|---|---|']
     previous = {label(e): e for e in rows(before)} if before else {}
     for entry in rows(results):
         old = previous.get(label(entry))
         recall = entry['recall']
-        timed_out = f"{recall['timedOut']}/{recall['turns']} ({100 * recall['timedOut'] / recall['turns']:.1f} %)"
+        timed_out = lost(recall)
         search = ms(entry['search'])
         cpu = f"{entry['search']['cpu_ms_manager']:.0f} + {entry['search']['cpu_ms_falkordb']:.0f}"
         added = ms(recall['added'])
@@ -49,8 +54,7 @@ def size_table(results: dict[str, Any], before: dict[str, Any] | None) -> str:
             search = f"{ms(old['search'])} → **{search}**"
             cpu = (f"{old['search']['cpu_ms_manager']:.0f} + {old['search']['cpu_ms_falkordb']:.0f} → **{cpu}**")
             added = f"{ms(old_recall['added'])} → **{added}**"
-            timed_out = (f"{100 * old_recall['timedOut'] / old_recall['turns']:.1f} % → "
-                         f"**{100 * recall['timedOut'] / recall['turns']:.1f} %**")
+            timed_out = f"{lost(old_recall)} → **{lost(recall)}**"
             ingestion = f"{old['ingestion']['episodes_per_s']:.2f} → **{ingestion}**"
         lines.append(f"| {label(entry)} | {entry['built_by']} | {search} | {cpu} | {added} | {timed_out} | {ingestion} |")
     return '\n'.join(lines)
@@ -75,10 +79,10 @@ def concurrency_table(results: dict[str, Any], before: dict[str, Any] | None) ->
 
     row('turns (sessions × projects)', lambda c: f"{c['turns']} ({c['sessions']} × {c['projects']}, {c['seconds']} s)")
     row('recall adds to a turn p50 / p95 / max, ms', lambda c: ms(c['recall']))
-    row('turns without memory (timed out / other error / no fact found)',
-        lambda c: f"{c['turns'] - c['with_memory']} ({c['timed_out']} / {c['failed'] - c['timed_out']} / "
-                  f"{c['turns'] - c['with_memory'] - c['failed']})")
-    row('timed-out share', lambda c: f"{100 * c['timed_out'] / max(1, c['turns']):.1f} %")
+    # Warnings are counted per process, so with 20 sessions at once a timeout can be attributed to a neighbour's turn:
+    # the share of turns without memory is the exact figure, the timeout count the cause seen in the log.
+    row('turns without memory', lambda c: f"{c['turns'] - c['with_memory']} ({100 * (c['turns'] - c['with_memory']) / max(1, c['turns']):.1f} %)")
+    row('recall timeouts logged', lambda c: f"{c['timed_out']}")
     row('ingestion lag queued → stored p50 / p95 / max, s',
         lambda c: f"{c['lag_ms']['p50'] / 1000:.1f} / {c['lag_ms']['p95'] / 1000:.1f} / {c['lag_ms']['max'] / 1000:.1f}")
     row('episodes sent / stored / lost / stored twice / dead letters',
