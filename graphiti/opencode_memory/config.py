@@ -52,6 +52,9 @@ class Settings:
     max_episode_bytes: int = 256 * 1024
     max_body_bytes: int = 4 * 1024 * 1024
     request_timeout_seconds: float = 120.0
+    # 'indexed' (FalkorDB vector index, see graph_search.py) or 'graphiti' (graphiti-core's search_, which scans
+    # every fact per query; kept to measure against).
+    search_strategy: str = 'indexed'
 
     @staticmethod
     def from_env() -> Settings:
@@ -83,4 +86,5 @@ class Settings:
             max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),
             max_body_bytes=_int('MEMORY_MAX_BODY_BYTES', 4 * 1024 * 1024),
             request_timeout_seconds=_float('MEMORY_REQUEST_TIMEOUT_SECONDS', 120.0),
+            search_strategy='graphiti' if os.environ.get('MEMORY_SEARCH', '').strip() == 'graphiti' else 'indexed',
         )

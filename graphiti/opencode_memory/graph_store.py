@@ -30,6 +30,7 @@ from graphiti_core.utils.datetime_utils import utc_now  # noqa: E402
 
 from .config import Settings  # noqa: E402
 from .episodes import EpisodeRequest  # noqa: E402
+from .graph_search import ensure_vector_index, search_group  # noqa: E402
 from .model_clients import ModelClients, build_model_clients  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class GraphStore:
                 with contextlib.suppress(Exception):
                     await init_task
             await graphiti.build_indices_and_constraints()
+            # graphiti creates no vector index on FalkorDB; without one, each search scans every fact.
+            await ensure_vector_index(graphiti.driver, self.settings.embedding_dim)
             self._indexed.add(group_id)
         return graphiti
 
@@ -168,8 +171,48 @@ class GraphStore:
             uuid=episode_uuid,
         )
 
+    async def has_graph(self, group_id: str) -> bool:
+        """Whether FalkorDB holds a graph for the group (one key per graph): one round trip, creates nothing."""
+        return bool(await self.base_driver.client.connection.exists(group_id))
+
     async def search(self, group_id: str, query: str, limit: int) -> dict[str, Any]:
+        if not await self.has_graph(group_id):
+            # A project with no memory yet: answer at once, without an embedding call or creating its graph.
+            return {'group_id': group_id, 'facts': [], 'episodes': []}
         graphiti = await self.graph_for(group_id)
+        if self.settings.search_strategy == 'graphiti':
+            edges, episodes = await self._graphiti_search(graphiti, group_id, query, limit)
+        else:
+            vector = await graphiti.embedder.create(input_data=[query.replace('\n', ' ')])
+            edges, episodes = await search_group(graphiti.driver, group_id, query, vector, limit)
+        return {
+            'group_id': group_id,
+            'facts': [
+                {
+                    'uuid': edge.uuid,
+                    'fact': edge.fact,
+                    'name': edge.name,
+                    'valid_at': _iso(edge.valid_at),
+                    'invalid_at': _iso(edge.invalid_at),
+                }
+                for edge in edges
+            ],
+            'episodes': [
+                {
+                    'uuid': episode.uuid,
+                    'name': episode.name,
+                    'content': episode.content,
+                    'source_description': episode.source_description,
+                    'valid_at': _iso(episode.valid_at),
+                }
+                for episode in episodes
+            ],
+        }
+
+    async def _graphiti_search(
+        self, graphiti: Graphiti, group_id: str, query: str, limit: int
+    ) -> tuple[list[EntityEdge], list[EpisodicNode]]:
+        """graphiti-core's own search (MEMORY_SEARCH=graphiti): the same methods, scanning every fact per query."""
         config = SearchConfig(
             edge_config=EdgeSearchConfig(
                 search_methods=[EdgeSearchMethod.bm25, EdgeSearchMethod.cosine_similarity],
@@ -181,29 +224,7 @@ class GraphStore:
             limit=limit,
         )
         results = await graphiti.search_(query, config=config, group_ids=[group_id])
-        return {
-            'group_id': group_id,
-            'facts': [
-                {
-                    'uuid': edge.uuid,
-                    'fact': edge.fact,
-                    'name': edge.name,
-                    'valid_at': _iso(edge.valid_at),
-                    'invalid_at': _iso(edge.invalid_at),
-                }
-                for edge in results.edges
-            ],
-            'episodes': [
-                {
-                    'uuid': episode.uuid,
-                    'name': episode.name,
-                    'content': episode.content,
-                    'source_description': episode.source_description,
-                    'valid_at': _iso(episode.valid_at),
-                }
-                for episode in results.episodes
-            ],
-        }
+        return results.edges, results.episodes
 
     async def forget(self, group_id: str, item_uuid: str) -> str:
         """Remove an episode (with what only it supports), an entity or a fact."""

@@ -18,6 +18,8 @@ from .tracing import traced
 logger = logging.getLogger(__name__)
 DEFAULT_SEARCH_LIMIT = 10
 MAX_SEARCH_LIMIT = 50
+# The plugin sends at most this much (recall truncates the user's message to it); a longer query is refused
+# rather than silently cut, so a client learns its query was not what was searched.
 MAX_QUERY_CHARS = 2000
 
 
@@ -59,11 +61,13 @@ class MemoryService:
         query = body.get('query')
         if not isinstance(query, str) or not query.strip():
             raise BadRequest('query must be a non-empty string')
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadRequest(f'query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}')
         limit = body.get('limit', DEFAULT_SEARCH_LIMIT)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise BadRequest(f'limit must be an integer from 1 to {MAX_SEARCH_LIMIT}')
         with traced('memory.search', group_id=group_id, **{'memory.limit': limit}):
-            return await self.store.search(group_id, clean_text(query)[:MAX_QUERY_CHARS], limit)
+            return await self.store.search(group_id, clean_text(query), limit)
 
     async def forget(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
