@@ -1,0 +1,235 @@
+"""Podman for the pytest image suites, configured exactly as the Bash harness configures it (tools/harness/lib/engine.sh):
+containers.conf and storage.conf under HARNESS_WORK_DIR, so the image that tools/harness/build-image.sh built is the
+one these tests run. Everything a test starts is tracked by id and removed by id; nothing is removed by name pattern.
+
+Stable API (other suites build on it):
+
+    IMAGE_TAG                      'localhost/opencode-server:test'
+    harness_work_dir() -> Path     HARNESS_WORK_DIR, else ~/.cache/opencode-server-harness
+    podman_env() -> dict           os.environ + CONTAINERS_CONF / CONTAINERS_STORAGE_CONF of the working folder
+    podman(*args, ...)             runs `podman ARGS` with that environment; CompletedProcess (check=True raises
+                                   PodmanError with the command's stderr)
+    build_image(tag) -> str        runs tools/harness/build-image.sh (layer cache kept); returns the tag. With
+                                   OPENCODE_SERVER_IMAGE set, uses that image instead and builds nothing.
+    Podman()                       a tracker: .run(image, *options) -> Container, .volume() -> name,
+                                   .pod_create(*options) -> pod id, .cleanup() removes what it made
+    Container                      .id .name .exec(*cmd) .logs() .inspect() .stop() .remove() .wait_healthy()
+                                   .wait_http_inside(path, status) .port(4096) (published host port)
+    opencode_image                 session-scoped pytest fixture: the built image's tag (import it into a conftest)
+    podman_session                 function-scoped pytest fixture: a Podman() cleaned up after the test
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = REPO / 'tools' / 'harness' / 'build-image.sh'
+IMAGE_TAG = 'localhost/opencode-server:test'
+IMAGE_OVERRIDE_VARIABLE = 'OPENCODE_SERVER_IMAGE'
+BUILD_TIMEOUT = 3600
+COMMAND_TIMEOUT = 120
+# podman 4.3's `healthcheck run` does not enforce the check's own --timeout: bound it here.
+HEALTHCHECK_RUN_TIMEOUT = 20
+
+
+class PodmanError(AssertionError):
+    """A podman command failed; the message holds the command and its stderr."""
+
+
+def harness_work_dir() -> Path:
+    configured = os.environ.get('HARNESS_WORK_DIR')
+    if configured:
+        return Path(configured)
+    cache = os.environ.get('XDG_CACHE_HOME') or str(Path.home() / '.cache')
+    return Path(cache) / 'opencode-server-harness'
+
+
+def podman_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    conf_dir = harness_work_dir() / 'podman'
+    env = dict(os.environ)
+    env['CONTAINERS_CONF'] = str(conf_dir / 'containers.conf')
+    env['CONTAINERS_STORAGE_CONF'] = str(conf_dir / 'storage.conf')
+    env.update(extra or {})
+    return env
+
+
+def podman(*args: str, check: bool = True, timeout: float = COMMAND_TIMEOUT, input: str | None = None,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`podman ARGS` against the harness's storage; `env` adds variables (for `-e NAME` passed by name)."""
+    command = ['podman', *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, input=input,
+                            env=podman_env(env), stdin=None if input is not None else subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise PodmanError(f'{" ".join(command)} exited {result.returncode}:\n{result.stderr[-3000:]}')
+    return result
+
+
+def podman_available() -> bool:
+    return shutil.which('podman') is not None and (harness_work_dir() / 'podman' / 'containers.conf').is_file()
+
+
+def build_image(tag: str = IMAGE_TAG) -> str:
+    """The image under test: OPENCODE_SERVER_IMAGE if set (nothing is built), else the committed Containerfile built
+    by tools/harness/build-image.sh into the harness's store (installs Podman from Debian if needed)."""
+    override = os.environ.get(IMAGE_OVERRIDE_VARIABLE)
+    if override:
+        podman('image', 'inspect', override)
+        return override
+    result = subprocess.run(['bash', str(BUILD_SCRIPT), '--tag', tag], capture_output=True, text=True,
+                            timeout=BUILD_TIMEOUT, env=dict(os.environ), stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise PodmanError(f'{BUILD_SCRIPT.name} failed ({result.returncode}):\n{result.stderr[-4000:]}')
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 1.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+            last = value
+        except Exception as error:  # what we wait for may not answer yet
+            last = error
+        time.sleep(interval)
+    raise AssertionError(f'timed out after {timeout}s waiting for {what} (last: {last})')
+
+
+@dataclass
+class Container:
+    id: str
+    name: str
+
+    def exec(self, *command: str, user: str | None = None, check: bool = True,
+             timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        options = ['--user', user] if user else []
+        return podman('exec', *options, self.id, *command, check=check, timeout=timeout)
+
+    def logs(self) -> str:
+        result = podman('logs', self.id, check=False)
+        return result.stdout + result.stderr
+
+    def inspect(self) -> dict[str, Any]:
+        return json.loads(podman('inspect', self.id).stdout)[0]
+
+    def running(self) -> bool:
+        return bool(self.inspect()['State']['Running'])
+
+    def port(self, container_port: int = 4096) -> int:
+        """The host port published for `container_port` (with `-p 127.0.0.1::4096`)."""
+        return int(podman('port', self.id, f'{container_port}/tcp').stdout.strip().rsplit(':', 1)[1])
+
+    def http_status_inside(self, path: str) -> str:
+        """The status code of GET http://localhost:4096PATH from inside, with the image's own curl ('000': none)."""
+        result = self.exec('curl', '-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}',
+                           f'http://localhost:4096{path}', check=False, timeout=30)
+        return result.stdout.strip() or '000'
+
+    def wait_http_inside(self, path: str = '/config', status: str = '200', timeout: float = 120) -> None:
+        def answered() -> bool:
+            if not self.running():
+                raise PodmanError(f'container {self.name} exited; logs:\n{self.logs()[-3000:]}')
+            return self.http_status_inside(path) == status
+
+        try:
+            _wait(answered, timeout, f'{status} on {path} in {self.name}')
+        except PodmanError:
+            raise
+        except AssertionError as error:
+            raise AssertionError(f'{error}\nlogs:\n{self.logs()[-3000:]}') from None
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        """Runs the image's HEALTHCHECK on demand (Podman's timer needs systemd) until it passes and the state
+        reads healthy."""
+        def passed() -> bool:
+            run = podman('healthcheck', 'run', self.id, check=False, timeout=HEALTHCHECK_RUN_TIMEOUT + 5)
+            return run.returncode == 0 and self.inspect()['State']['Health']['Status'] == 'healthy'
+
+        try:
+            _wait(passed, timeout, f'{self.name} healthy', interval=2)
+        except AssertionError as error:
+            log = self.inspect()['State'].get('Health', {}).get('Log', [])[-3:]
+            raise AssertionError(f'{error}; last health results: {log}') from None
+
+    def stop(self, timeout_seconds: int = 10) -> None:
+        podman('stop', '-t', str(timeout_seconds), self.id, check=False, timeout=timeout_seconds + 30)
+
+    def remove(self) -> None:
+        podman('rm', '-f', '-t', '0', self.id, check=False)
+
+
+@dataclass
+class Podman:
+    """Tracks what a test creates so that cleanup() removes exactly that, by id."""
+
+    prefix: str = field(default_factory=lambda: f'ocs-test-{uuid.uuid4().hex[:8]}')
+    containers: list[Container] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    pods: list[str] = field(default_factory=list)
+
+    def unique_name(self, role: str) -> str:
+        return f'{self.prefix}-{role}-{len(self.containers) + len(self.volumes) + len(self.pods)}'
+
+    def run(self, image: str, *options: str, role: str = 'c', command: Sequence[str] = (),
+            env: dict[str, str] | None = None) -> Container:
+        """`podman run -d --name <unique> OPTIONS IMAGE COMMAND`; `env` values are passed to podman's environment
+        so that `-e NAME` (by name) can pick them up without a value on the command line."""
+        name = self.unique_name(role)
+        result = podman('run', '-d', '--name', name, *options, image, *command, env=env)
+        container = Container(result.stdout.strip().splitlines()[-1], name)
+        self.containers.append(container)
+        return container
+
+    def volume(self, role: str = 'v') -> str:
+        name = self.unique_name(role)
+        podman('volume', 'create', name)
+        self.volumes.append(name)
+        return name
+
+    def volume_path(self, name: str) -> Path:
+        return Path(json.loads(podman('volume', 'inspect', name).stdout)[0]['Mountpoint'])
+
+    def pod_create(self, *options: str, role: str = 'pod') -> str:
+        name = self.unique_name(role)
+        pod_id = podman('pod', 'create', '--name', name, *options).stdout.strip().splitlines()[-1]
+        self.pods.append(pod_id)
+        return pod_id
+
+    def cleanup(self) -> None:
+        for container in reversed(self.containers):
+            container.remove()
+        for pod_id in reversed(self.pods):
+            podman('pod', 'rm', '-f', pod_id, check=False)
+        for name in reversed(self.volumes):
+            podman('volume', 'rm', '-f', name, check=False)
+        self.containers.clear()
+        self.pods.clear()
+        self.volumes.clear()
+
+
+@pytest.fixture(scope='session')
+def opencode_image() -> str:
+    return build_image()
+
+
+@pytest.fixture
+def podman_session() -> Iterator[Podman]:
+    session = Podman()
+    try:
+        yield session
+    finally:
+        session.cleanup()

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the committed Containerfile with Podman, the same way prove-image.sh does, and tags it with a stable name so
+# that runners in other languages (tests/support/podman.py) can use the image. Layer cache and base stay in the store.
+#
+#   bash tools/harness/build-image.sh [--tag REF] [--extra-ca-dir DIR]
+#
+# --tag            the image reference to tag (default localhost/opencode-server:test)
+# --extra-ca-dir   CA certificates (*.crt) the build must trust (default /usr/local/share/ca-certificates when it has
+#                  any); they go into a local derived base passed as BASE_IMAGE, never into the Containerfile.
+#
+# Working folder: HARNESS_WORK_DIR (default ~/.cache/opencode-server-harness), whose containers.conf/storage.conf
+# tests/support/podman.py points Podman at. Progress goes to stderr; the only line on stdout is the tag.
+set -euo pipefail
+
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
+WORK_DIR=${HARNESS_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/opencode-server-harness}
+ENGINE=podman
+TAG=localhost/opencode-server:test
+EXTRA_CA_DIR=/usr/local/share/ca-certificates
+CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
+# Stable, so the derived base (and every layer built on it) is reused by the next build.
+CA_BASE_TAG=localhost/opencode-harness-base:extra-ca
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tag) TAG=${2:?--tag needs an image reference}; shift ;;
+    --tag=*) TAG=${1#*=} ;;
+    --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
+    --extra-ca-dir=*) EXTRA_CA_DIR=${1#*=} ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# shellcheck source=lib/report.sh
+source "$HARNESS_DIR/lib/report.sh"
+# shellcheck source=lib/engine.sh
+source "$HARNESS_DIR/lib/engine.sh"
+# shellcheck source=lib/base-image.sh
+source "$HARNESS_DIR/lib/base-image.sh"
+# shellcheck source=lib/build-context.sh
+source "$HARNESS_DIR/lib/build-context.sh"
+
+mkdir -p "$WORK_DIR/logs"
+CONTEXT_DIR=""
+trap '[ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"' EXIT
+
+install_debian_packages curl jq git ca-certificates >&2
+prepare_engine >&2
+ensure_node_base >/dev/null
+[ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
+BASE_REF=$(ensure_ca_base "$EXTRA_CA_DIR" "$CA_BASE_TAG")
+
+CONTEXT_DIR=$(mktemp -d "$WORK_DIR/context.XXXXXX")
+make_build_context "$CONTEXT_DIR"
+BUILD_LOG="$WORK_DIR/logs/build-image.log"
+log "building $TAG from $CONTAINERFILE_IN_REPO with BASE_IMAGE=$BASE_REF (log: $BUILD_LOG)"
+if ! timeout 3600 podman build --pull=never --format docker --network host --build-arg "BASE_IMAGE=$BASE_REF" \
+    -f "$CONTEXT_DIR/$CONTAINERFILE_IN_REPO" -t "$TAG" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1; then
+  tail -n 40 "$BUILD_LOG" >&2
+  echo "build failed (log: $BUILD_LOG)" >&2
+  exit 1
+fi
+echo "$TAG"
