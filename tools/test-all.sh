@@ -53,7 +53,7 @@ typecheck() {
 }
 
 pytest_suites=()
-for dir in graphiti/tests tests/backup tests/tracing; do
+for dir in graphiti/tests tests/backup tests/tracing tests/pod; do
   [[ -d $dir ]] && pytest_suites+=("$dir")
 done
 
