@@ -183,9 +183,13 @@ class Pod:
         result = podman('logs', self.container_name(name), check=False)
         return result.stdout + result.stderr
 
-    def probe_passes(self, name: str) -> bool:
-        """The container's livenessProbe (Podman runs it as the container's health check)."""
-        return podman('healthcheck', 'run', self.container_name(name), check=False, timeout=40).returncode == 0
+    def probe_passes(self, name: str, timeout: float = 40) -> bool:
+        """The container's livenessProbe (Podman runs it as the container's health check). Podman 4.3 does not
+        enforce the probe's timeoutSeconds on `healthcheck run`: a probe still running after `timeout` failed."""
+        try:
+            return podman('healthcheck', 'run', self.container_name(name), check=False, timeout=timeout).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
 
     def ip(self) -> str:
         infra = json.loads(podman('pod', 'inspect', self.name).stdout)['InfraContainerID']
