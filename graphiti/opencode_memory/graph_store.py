@@ -91,9 +91,9 @@ class GraphStore:
                     self._base_driver = FalkorDriver(falkor_db=client)
         return self._base_driver
 
-    async def ping(self) -> bool:
+    async def ping(self, timeout: float = 3) -> bool:
         try:
-            await self.check_reachable()
+            await asyncio.wait_for(self.check_reachable(), timeout=timeout)
             return True
         except Exception:
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,15 @@ class MemoryHttpServer(ThreadingHTTPServer):
         self.loop = loop
         self.token = token
         super().__init__(address, MemoryRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback to stderr for any error; a caller that gave up (a probe's timeout) is not
+        # one, and anything else is one line.
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            logger.debug('caller went away before the answer: %s', describe(error))
+        else:
+            logger.warning('request failed: %s', describe(error) if error else 'unknown error')
 
 
 class MemoryRequestHandler(BaseHTTPRequestHandler):

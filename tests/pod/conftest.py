@@ -31,6 +31,7 @@ class PodStack:
     steps: Steps
     pod: Pod | None = None
     backup_manifest: dict | None = None
+    sent: list[int] | None = None
 
     def new_pod(self) -> Pod:
         spec = pod_stack.test_overrides(pod_stack.pod_document(), gateway=self.gateway, model_port=self.model.port,
@@ -84,3 +85,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
         podman('secret', 'rm', pod_stack.SECRET_NAME, check=False)
         agent.stop()
         model.stop()
+
+
+from tests.support.podman import opencode_image, podman_session  # noqa: E402,F401  (fixtures for test_image_alone)
