@@ -14,6 +14,7 @@ import base64
 import json
 import time
 import urllib.error
+from datetime import datetime, timezone
 import urllib.request
 from typing import Any
 
@@ -148,30 +149,44 @@ def backups_on_remote(stack: PodStack) -> list[dict[str, Any]]:
     return manifests
 
 
+def memory_settled(stack: PodStack, episodes: int) -> bool:
+    """Both turns are episodes and nothing waits in the ingest queue (the memory CLI's health, in the container)."""
+    pod = stack.pod
+    result = pod.exec('opencode-server', '/opt/venv/bin/python', '/root/.opencode/graphiti/memory_manager.py', 'health',
+                      check=False)
+    try:
+        health = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return False
+    return health.get('pending') == 0 and pod.graph_counts()['episodes'] >= episodes
+
+
 def test_the_sidecars_cron_job_writes_a_complete_backup(stack: PodStack) -> None:
+    wait_for(lambda: memory_settled(stack, episodes=2), 300, 'both turns stored and an empty ingest queue')
+    settled_at = datetime.now(timezone.utc)
     started = time.monotonic()
 
-    def backup_with_the_memory() -> list[dict[str, Any]]:
-        # cron runs the job every minute from the pod's start: wait for one taken after the episodes were stored.
-        return [manifest for manifest in backups_on_remote(stack)
-                if manifest.get('graphiti_groups') and manifest.get('key_counts', {}).get('falkordb', 0) > 0]
-    manifests = wait_for(backup_with_the_memory, 200, 'a complete backup holding the memory, written by cron')
+    def backup_after_settling() -> list[dict[str, Any]]:
+        # cron runs the job every minute from the pod's start: the first one that began after the memory settled.
+        return [manifest for manifest in backups_on_remote(stack) if _instant(manifest['started_at']) > settled_at]
+    manifests = wait_for(backup_after_settling, 200, 'a complete backup begun after the memory settled, by cron')
     stack.steps.record('scheduled backup with the memory complete (waiting for cron included)',
                        time.monotonic() - started, backups_so_far=len(backups_on_remote(stack)))
     manifest = manifests[0]
     stack.backup_manifest = manifest
     parts = {item['part'] for item in manifest['files']}
     assert {'falkordb', 'valkey', 'graphiti'} <= parts, parts
+    assert manifest['graphiti_groups'], manifest
     stack.steps.record('backup duration (manifest started_at to finished_at)',
                        _seconds_between(manifest['started_at'], manifest['finished_at']), parts=sorted(parts))
 
 
-def _seconds_between(start: str | None, end: str | None) -> float:
-    from datetime import datetime
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace('Z', '+00:00'))
 
-    if not start or not end:
-        return float('nan')
-    return (datetime.fromisoformat(end.replace('Z', '+00:00')) - datetime.fromisoformat(start.replace('Z', '+00:00'))).total_seconds()
+
+def _seconds_between(start: str, end: str) -> float:
+    return (_instant(end) - _instant(start)).total_seconds()
 
 
 def test_a_fresh_pod_restored_from_that_backup_has_the_same_memory(stack: PodStack) -> None:
@@ -192,7 +207,10 @@ def test_a_fresh_pod_restored_from_that_backup_has_the_same_memory(stack: PodSta
     # As scripts/README.md says: stop the OpenCode server (its memory process writes to both servers) while restoring.
     podman('stop', '-t', '10', fresh.container_name('opencode-server'))
     restore_started = time.monotonic()
-    result = fresh.exec('opencode-backup', '/app/scripts/restore', '--wipe', check=False, timeout=600)
+    # That backup by its timestamp: the fresh pod's own cron job (every minute here) may already have backed up its
+    # empty servers, and a plain restore takes the newest complete backup.
+    result = fresh.exec('opencode-backup', '/app/scripts/restore', '--backup', stack.backup_manifest['timestamp'],
+                        '--wipe', check=False, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     stack.steps.record('restore (scripts/restore in the sidecar)', time.monotonic() - restore_started)
     podman('start', fresh.container_name('opencode-server'))
