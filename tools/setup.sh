@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(curl python3-venv rclone redis-server redis-tools)
+# catatonit: the pause process Podman builds for the infra container of `podman kube play` pods (tests/pod)
+debian_packages=(catatonit curl python3-venv rclone redis-server redis-tools)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

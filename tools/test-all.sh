@@ -53,8 +53,8 @@ typecheck() {
 }
 
 pytest_suites=()
-# tests/image builds the image itself (tools/harness/build-image.sh) and runs it with Podman.
-for dir in graphiti/tests tests/backup tests/tracing tests/image; do
+# tests/image and tests/pod build the image themselves (tools/harness/build-image.sh) and run it with Podman.
+for dir in graphiti/tests tests/backup tests/tracing tests/image tests/pod; do
   [[ -d $dir ]] && pytest_suites+=("$dir")
 done
 

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .api_token import caller_token
 from .config import Settings
 from .failures import describe
 from .logging_setup import configure_logging
@@ -35,9 +36,11 @@ def _server_url(path: str) -> str:
 
 def _call_server(method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 130) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        _server_url(path), data=data, method=method, headers={'Content-Type': 'application/json'}
-    )
+    headers = {'Content-Type': 'application/json'}
+    token = caller_token(int(os.environ.get('MEMORY_PORT', '8765')))
+    if token:
+        headers['Authorization'] = f'Bearer {token}'
+    request = urllib.request.Request(_server_url(path), data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b'{}')

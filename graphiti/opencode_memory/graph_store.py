@@ -51,16 +51,10 @@ class GraphStore:
     def __init__(self, settings: Settings, model_clients: ModelClients | None = None) -> None:
         self.settings = settings
         self.models = model_clients or build_model_clients(settings)
-        # Own client so a hung FalkorDB times out (and is retried) instead of blocking the worker forever.
-        falkor_client = FalkorDB(
-            host=settings.falkordb_host,
-            port=settings.falkordb_port,
-            username=settings.falkordb_username,
-            password=settings.falkordb_password,
-            socket_timeout=settings.request_timeout_seconds,
-            socket_connect_timeout=5,
-        )
-        self.base_driver = FalkorDriver(falkor_db=falkor_client)
+        # Made on first use: the FalkorDB client connects in its constructor, and a FalkorDB that is down (or not yet
+        # up) must make this process degraded and retrying, not crash it.
+        self._base_driver: FalkorDriver | None = None
+        self._connect_lock = asyncio.Lock()
         self._graphs: dict[str, Graphiti] = {}
         self._indexed: set[str] = set()
         # Writers (the ingest worker, forget, import) take turns: one group at a time.
@@ -72,22 +66,50 @@ class GraphStore:
                 init_task = getattr(graphiti.driver, '_init_task', None)
                 if init_task is not None and not init_task.done():
                     init_task.cancel()
-        with contextlib.suppress(Exception):
-            await self.base_driver.close()
+        if self._base_driver is not None:
+            with contextlib.suppress(Exception):
+                await self._base_driver.close()
 
-    async def ping(self) -> bool:
+    def _new_falkor_client(self) -> FalkorDB:
+        settings = self.settings
+        # Own client so a hung FalkorDB times out (and is retried) instead of blocking the worker forever.
+        return FalkorDB(
+            host=settings.falkordb_host,
+            port=settings.falkordb_port,
+            username=settings.falkordb_username,
+            password=settings.falkordb_password,
+            socket_timeout=settings.request_timeout_seconds,
+            socket_connect_timeout=5,
+        )
+
+    async def base_driver(self) -> FalkorDriver:
+        """The shared driver, connecting on first use; raises the connection error (an outage) while FalkorDB is away."""
+        if self._base_driver is None:
+            async with self._connect_lock:
+                if self._base_driver is None:
+                    # The constructor does blocking I/O (it asks the server whether it is a cluster).
+                    client = await asyncio.to_thread(self._new_falkor_client)
+                    self._base_driver = FalkorDriver(falkor_db=client)
+        return self._base_driver
+
+    async def ping(self, timeout: float = 3) -> bool:
         try:
-            await asyncio.wait_for(self.base_driver.client.connection.ping(), timeout=3)
+            await asyncio.wait_for(self.check_reachable(), timeout=timeout)
             return True
         except Exception:
             return False
+
+    async def check_reachable(self) -> None:
+        """Raises why FalkorDB cannot be used right now (for the one-line outage report)."""
+        driver = await asyncio.wait_for(self.base_driver(), timeout=10)
+        await asyncio.wait_for(driver.client.connection.ping(), timeout=3)
 
     async def graph_for(self, group_id: str) -> Graphiti:
         graphiti = self._graphs.get(group_id)
         if graphiti is None:
             # A per-group driver clone: FalkorDB keeps each group in its own graph, and a dedicated
             # Graphiti per group never switches databases under a running call (graphiti #1331/#1676).
-            driver = self.base_driver.clone(database=group_id)
+            driver = (await self.base_driver()).clone(database=group_id)
             graphiti = Graphiti(
                 graph_driver=driver,
                 llm_client=self.models.llm,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .api_token import AUTH_SCHEME, authorized
 from .episodes import BadRequest
 from .failures import describe, is_outage
 from .graph_store import NotFound
@@ -31,10 +33,21 @@ class MemoryHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], service: MemoryService, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, address: tuple[str, int], service: MemoryService, loop: asyncio.AbstractEventLoop,
+                 token: str) -> None:
         self.service = service
         self.loop = loop
+        self.token = token
         super().__init__(address, MemoryRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback to stderr for any error; a caller that gave up (a probe's timeout) is not
+        # one, and anything else is one line.
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            logger.debug('caller went away before the answer: %s', describe(error))
+        else:
+            logger.warning('request failed: %s', describe(error) if error else 'unknown error')
 
 
 class MemoryRequestHandler(BaseHTTPRequestHandler):
@@ -56,6 +69,13 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         status, payload = 500, {'error': 'internal error'}
+        if not authorized(self.headers.get('Authorization'), self.server.token):
+            # Every route, /health included, answers a caller without the token with 401 and nothing else: the
+            # status alone tells a probe the process is up. The body is never read (so never parsed as a request).
+            self.close_connection = True
+            self.send_json(401, {'error': 'unauthorized'}, {'WWW-Authenticate': f'{AUTH_SCHEME} realm="opencode-memory"'})
+            logger.warning('%s %s -> 401 (no valid memory API token)', method, url.path)
+            return
         try:
             status, payload = self.dispatch(method, url.path.rstrip('/') or '/', query)
         except HttpError as error:
@@ -127,9 +147,11 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as error:
             raise HttpError(400, f'body is not JSON: {error.msg} at {error.pos}') from error
 
-    def send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode('utf-8')
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header('Content-Type', 'application/json; charset=utf-8')
         self.send_header('Content-Length', str(len(data)))
         if self.close_connection:
@@ -138,8 +160,8 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def start_http_server(service: MemoryService, loop: asyncio.AbstractEventLoop) -> MemoryHttpServer:
+def start_http_server(service: MemoryService, loop: asyncio.AbstractEventLoop, token: str) -> MemoryHttpServer:
     settings = service.settings
-    server = MemoryHttpServer((settings.memory_host, settings.memory_port), service, loop)
+    server = MemoryHttpServer((settings.memory_host, settings.memory_port), service, loop, token)
     threading.Thread(target=server.serve_forever, name='memory-http', daemon=True).start()
     return server

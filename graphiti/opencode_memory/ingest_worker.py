@@ -12,6 +12,7 @@ from .durable_queue import DurableQueue, QueuedEntry
 from .episodes import EpisodeRequest, BadRequest
 from .failures import describe, is_outage
 from .graph_store import GraphStore
+from .outage_report import OutageReport
 from .tracing import traced
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,10 @@ class IngestWorker:
         self.stored_count = 0
         self.duplicate_count = 0
         self.dead_letter_count = 0
+        self.valkey_outage = OutageReport(
+            logger, 'Valkey', f'{settings.valkey_host}:{settings.valkey_port}',
+            f'backing off to every {settings.retry_max_seconds:.0f}s; episodes are not queued until then',
+        )
 
     def backoff_seconds(self, failures: int) -> float:
         base = self.settings.retry_base_seconds * (2 ** min(failures - 1, 16))
@@ -41,21 +46,29 @@ class IngestWorker:
                 break
             except Exception as error:
                 failures += 1
-                logger.warning('valkey not ready (%s); retrying', describe(error))
-                await _sleep_unless_stopped(stop, self.backoff_seconds(failures))
+                delay = self.backoff_seconds(failures)
+                self.valkey_outage.failed(error, delay)
+                await _sleep_unless_stopped(stop, delay)
+        if not stop.is_set():
+            self.valkey_outage.recovered()
         failures = 0
         while not stop.is_set():
             try:
                 entry = await self.queue.next_entry(block_ms=1000)
                 failures = 0
+                self.valkey_outage.recovered()
                 if entry is not None:
                     await self.process(entry, stop)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 failures += 1
-                logger.warning('ingest loop: %s; retrying', describe(error))
-                await _sleep_unless_stopped(stop, self.backoff_seconds(failures))
+                delay = self.backoff_seconds(failures)
+                if is_outage(error):
+                    self.valkey_outage.failed(error, delay)
+                else:
+                    logger.warning('ingest loop: %s; retrying in %.1fs', describe(error), delay)
+                await _sleep_unless_stopped(stop, delay)
 
     async def process(self, entry: QueuedEntry, stop: asyncio.Event) -> None:
         outages = 0

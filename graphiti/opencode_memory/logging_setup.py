@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 MAX_MESSAGE_CHARS = 2000
+# ddtrace's trace writer logs each dropped payload at ERROR with a traceback (rate-limited to one a minute per call
+# site by ddtrace). Without an agent that is the whole log: it becomes one line, then a reminder every 10 minutes.
+DDTRACE_WRITER_LOGGER = 'ddtrace.internal.writer.writer'
+AGENT_REMIND_SECONDS = 600.0
 
 
 class TruncatingFormatter(logging.Formatter):
@@ -15,6 +20,36 @@ class TruncatingFormatter(logging.Formatter):
         if len(text) > MAX_MESSAGE_CHARS:
             return text[:MAX_MESSAGE_CHARS] + f'… [{len(text) - MAX_MESSAGE_CHARS} more chars]'
         return text
+
+
+class UnreachableAgentFilter(logging.Filter):
+    """Turns ddtrace's "failed to send, dropping N traces to intake at URL" (with traceback) into one WARNING line
+    naming the agent and what happens meanwhile; later ones are dropped until a reminder is due."""
+
+    def __init__(self, remind_seconds: float = AGENT_REMIND_SECONDS, clock=time.monotonic) -> None:
+        super().__init__()
+        self.remind_seconds = remind_seconds
+        self.clock = clock
+        self.dropped_reports = 0
+        self._last_line: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith('failed to send'):
+            return True
+        self.dropped_reports += 1
+        now = self.clock()
+        if self._last_line is not None and now - self._last_line < self.remind_seconds:
+            return False
+        intake = record.args[1] if isinstance(record.args, tuple) and len(record.args) > 1 else 'the agent'
+        first = self._last_line is None
+        self._last_line = now
+        record.msg = ('cannot reach the Datadog agent at %s; traces are dropped while it is away (ddtrace retries on '
+                      'every flush; reported again every %.0f min)%s')
+        record.args = (intake, self.remind_seconds / 60,
+                       '' if first else f'; {self.dropped_reports} failed sends so far')
+        record.levelno, record.levelname = logging.WARNING, 'WARNING'
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
 
 
 def configure_logging() -> None:
@@ -28,3 +63,12 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # It reports every already-existing index at INFO on each start; its errors stay visible.
     logging.getLogger('graphiti_core.driver.falkordb_driver').setLevel(logging.WARNING)
+    # ddtrace-run gives the `ddtrace` logger its own bare stderr handler; its records also reach the root handler
+    # above, so every ddtrace line would be printed twice (once without a timestamp).
+    ddtrace_logger = logging.getLogger('ddtrace')
+    ddtrace_logger.handlers[:] = [
+        existing for existing in ddtrace_logger.handlers if type(existing) is not logging.StreamHandler
+    ]
+    writer_logger = logging.getLogger(DDTRACE_WRITER_LOGGER)
+    if not any(isinstance(existing, UnreachableAgentFilter) for existing in writer_logger.filters):
+        writer_logger.addFilter(UnreachableAgentFilter())

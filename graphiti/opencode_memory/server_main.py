@@ -8,9 +8,12 @@ import logging
 import os
 import signal
 
+from . import api_token
 from .config import Settings
 from .http_api import start_http_server
+from .outage_report import OutageReport
 from .service import MemoryService
+from .tracing import traced
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10
@@ -28,24 +31,55 @@ async def stop_when_orphaned(stop: asyncio.Event) -> None:
             stop.set()
 
 
+FALKORDB_CHECK_SECONDS = 30.0
+
+
+async def watch_falkordb(service: MemoryService, stop: asyncio.Event) -> None:
+    """Says once when FalkorDB cannot be reached (and once when it is back). Nothing else notices while no episode
+    is queued, and the process must stay up, degraded, rather than exit and be restarted in a loop."""
+    settings = service.settings
+    report = OutageReport(logger, 'FalkorDB', f'{settings.falkordb_host}:{settings.falkordb_port}',
+                          f'backing off to every {settings.retry_max_seconds:.0f}s; /health says degraded and '
+                          'episodes wait in the queue until then')
+    failures = 0
+    while not stop.is_set():
+        try:
+            # Named like the health check so the trace filter drops it (one trace per check otherwise).
+            with traced('memory.health'):
+                await service.store.check_reachable()
+            report.recovered()
+            failures = 0
+            delay = FALKORDB_CHECK_SECONDS
+        except Exception as error:
+            failures += 1
+            delay = service.worker.backoff_seconds(failures)
+            report.failed(error, delay)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
 async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    token = api_token.server_token()
     service = MemoryService(settings)
     try:
-        http_server = start_http_server(service, loop)
+        http_server = start_http_server(service, loop, token)
     except OSError as error:
         logger.error('cannot listen on %s:%d: %s', settings.memory_host, settings.memory_port, error)
         await service.close()
         return 1
+    port = http_server.server_address[1]
+    token_path = api_token.publish(token, port)
     logger.info(
-        'memory manager listening on http://%s:%d (FalkorDB %s:%d, Valkey %s:%d, LLM client %s)',
-        settings.memory_host, http_server.server_address[1], settings.falkordb_host, settings.falkordb_port,
+        'memory manager listening on http://%s:%d, token file %s (FalkorDB %s:%d, Valkey %s:%d, LLM client %s)',
+        settings.memory_host, port, token_path or 'none', settings.falkordb_host, settings.falkordb_port,
         settings.valkey_host, settings.valkey_port, service.store.models.llm_client_kind,
     )
     worker = asyncio.create_task(service.worker.run(stop), name='ingest-worker')
+    watch = asyncio.create_task(watch_falkordb(service, stop), name='falkordb-watch')
     if os.environ.get('MEMORY_EXIT_WITH_PARENT', 'true').lower() not in ('0', 'false', 'no'):
         asyncio.create_task(stop_when_orphaned(stop), name='parent-watch')
     stopped = asyncio.create_task(stop.wait())
@@ -54,11 +88,15 @@ async def serve(settings: Settings) -> int:
     stop.set()
     http_server.shutdown()
     http_server.server_close()
+    api_token.withdraw(token, port)
     try:
         await asyncio.wait_for(asyncio.shield(worker), timeout=SHUTDOWN_GRACE_SECONDS)
     except (asyncio.TimeoutError, Exception):
         worker.cancel()
         with contextlib.suppress(BaseException):
             await worker
+    watch.cancel()
+    with contextlib.suppress(BaseException):
+        await watch
     await service.close()
     return 0

@@ -21,6 +21,7 @@ MAX_SEARCH_LIMIT = 50
 # The plugin sends at most this much (recall truncates the user's message to it); a longer query is refused
 # rather than silently cut, so a client learns its query was not what was searched.
 MAX_QUERY_CHARS = 2000
+HEALTH_CHECK_SECONDS = 0.8
 
 
 def _group_from(body: dict[str, Any]) -> str:
@@ -101,14 +102,11 @@ class MemoryService:
         return {'imported': counts, 'group_id': group_id}
 
     async def health(self) -> dict[str, Any]:
+        # Bounded: the plugin's probe gives up after a second, and a server that is down must not make /health slow
+        # (a slow answer would read as a hung process and get it restarted).
         with traced('memory.health'):
-            falkordb_ok = await self.store.ping()
-            try:
-                valkey_ok = bool(await asyncio.wait_for(self.valkey.ping(), timeout=3))
-                pending = await self.queue.backlog()
-                dead_letters = await self.queue.dead_letter_count()
-            except Exception:
-                valkey_ok, pending, dead_letters = False, -1, -1
+            falkordb_ok, (valkey_ok, pending, dead_letters) = await asyncio.gather(
+                self.store.ping(timeout=HEALTH_CHECK_SECONDS), self._valkey_health())
         return {
             'status': 'ok' if falkordb_ok and valkey_ok else 'degraded',
             'falkordb': falkordb_ok,
@@ -119,3 +117,12 @@ class MemoryService:
             'duplicates_skipped': self.worker.duplicate_count,
             'llm_client': self.store.models.llm_client_kind,
         }
+
+    async def _valkey_health(self) -> tuple[bool, int, int]:
+        async def check() -> tuple[bool, int, int]:
+            ok = bool(await self.valkey.ping())
+            return ok, await self.queue.backlog(), await self.queue.dead_letter_count()
+        try:
+            return await asyncio.wait_for(check(), timeout=HEALTH_CHECK_SECONDS)
+        except Exception:
+            return False, -1, -1

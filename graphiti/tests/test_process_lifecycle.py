@@ -32,7 +32,8 @@ def test_serve_exits_when_its_parent_is_killed(memory_env: dict[str, str]) -> No
     child_pid = int(parent.stdout.readline())
     try:
         health_url = f'http://127.0.0.1:{memory_env["MEMORY_PORT"]}/health'
-        wait_until(lambda: urllib.request.urlopen(health_url, timeout=5).status == 200, 30, 'the memory manager')
+        request = urllib.request.Request(health_url, headers={'Authorization': f'Bearer {memory_env["MEMORY_API_TOKEN"]}'})
+        wait_until(lambda: urllib.request.urlopen(request, timeout=5).status == 200, 30, 'the memory manager')
         parent.kill()
         parent.wait(timeout=10)
         wait_until(lambda: process_gone(child_pid), 30, 'the orphaned memory manager to exit')

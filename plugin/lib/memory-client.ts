@@ -1,3 +1,4 @@
+import type { ApiCredentials } from "./api-token.ts";
 import type { MemoryScope } from "./project-scope.ts";
 
 /** Body of `POST /episodes` (docs/architecture.md, memory process HTTP contract). */
@@ -38,20 +39,35 @@ function isRetryableStatus(status: number): boolean {
 }
 
 export class MemoryClient {
-  constructor(readonly baseUrl: string) {}
+  /** `credentials` carry the memory API token (every route needs it); without them no Authorization is sent. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly credentials?: ApiCredentials,
+  ) {}
 
-  private async request<T>(method: "GET" | "POST", route: string, timeoutMs: number, body?: unknown): Promise<T> {
-    let response: Response;
+  private async send(method: "GET" | "POST", route: string, timeoutMs: number, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.credentials) headers.authorization = `Bearer ${this.credentials.token}`;
     try {
-      response = await fetch(`${this.baseUrl}${route}`, {
+      return await fetch(`${this.baseUrl}${route}`, {
         method,
-        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const reason = error instanceof Error && error.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : "unreachable";
       throw new MemoryRequestError(`memory process ${reason} (${method} ${route})`, true);
+    }
+  }
+
+  private async request<T>(method: "GET" | "POST", route: string, timeoutMs: number, body?: unknown): Promise<T> {
+    let response = await this.send(method, route, timeoutMs, body);
+    // A memory process another OpenCode started has its own token, published in the runtime file: try that once.
+    if (response.status === 401 && this.credentials?.refresh()) {
+      await response.body?.cancel().catch(() => undefined);
+      response = await this.send(method, route, timeoutMs, body);
     }
     const text = await response.text().catch(() => "");
     if (!response.ok) {
@@ -70,9 +86,15 @@ export class MemoryClient {
 
   /** Undefined when the process is down or not (yet) answering: health is a probe, never an error. */
   async health(timeoutMs: number): Promise<HealthAnswer | undefined> {
+    const answer = await this.probe(timeoutMs);
+    return answer?.status === "ok" ? answer : undefined;
+  }
+
+  /** The health answer whatever its status ("degraded" while FalkorDB or Valkey is away); undefined if none. */
+  async probe(timeoutMs: number): Promise<HealthAnswer | undefined> {
     try {
       const answer = await this.request<HealthAnswer>("GET", "/health", timeoutMs);
-      return answer.status === "ok" ? answer : undefined;
+      return typeof answer?.status === "string" ? answer : undefined;
     } catch {
       return undefined;
     }

@@ -49,6 +49,7 @@ export class MemoryProcessSupervisor {
   private stopped = true;
   private lastHealthy = false;
   private checking = false;
+  private reportedDegraded = false;
   private readonly killChildOnExit = () => this.child?.kill("SIGTERM");
   /**
    * Stops the child on OpenCode's terminating signals, then, when nothing else in OpenCode handles
@@ -109,13 +110,28 @@ export class MemoryProcessSupervisor {
     if (this.stopped || this.checking) return;
     this.checking = true;
     try {
-      const health = await this.options.client.health(PROBE_TIMEOUT_MS);
+      const health = await this.options.client.probe(PROBE_TIMEOUT_MS);
       if (this.stopped) return;
-      if (health) {
+      if (health?.status === "ok") {
         if (!this.lastHealthy) this.options.logger.info(`memory process healthy at ${this.options.client.baseUrl}`);
         this.lastHealthy = true;
+        this.reportedDegraded = false;
         this.restartDelayMs = FIRST_RESTART_DELAY_MS;
         this.options.onHealthy?.();
+        this.schedule(this.options.healthIntervalMs);
+        return;
+      }
+      if (health) {
+        // Alive but waiting for FalkorDB or Valkey: restarting it would not help (it retries them itself, and says so
+        // in its own log once). One line here per degraded spell, not one per probe.
+        if (!this.reportedDegraded) {
+          this.options.logger.info(
+            `memory process is up but ${health.status} (FalkorDB ${health.falkordb ? "up" : "unreachable"}, Valkey ${health.valkey ? "up" : "unreachable"}); turns are kept in the spool until it is healthy`,
+          );
+        }
+        this.reportedDegraded = true;
+        this.lastHealthy = false;
+        this.childStartedAt = Date.now();
         this.schedule(this.options.healthIntervalMs);
         return;
       }

@@ -1,3 +1,4 @@
+import { API_TOKEN_ENV, ApiCredentials, newApiToken, readPublishedToken } from "./api-token.ts";
 import { EpisodeSpool } from "./episode-spool.ts";
 import { IngestQueue } from "./ingest-queue.ts";
 import { MemoryClient } from "./memory-client.ts";
@@ -18,7 +19,10 @@ export type MemoryRuntime = {
 };
 
 export function createMemoryRuntime(settings: MemorySettings, logger: Logger = createRateLimitedLogger()): MemoryRuntime {
-  const client = new MemoryClient(settings.baseUrl);
+  // A fresh token per OpenCode start, handed to the child in its environment only (never OpenCode's own env,
+  // which tools and shells inherit).
+  const credentials = new ApiCredentials(newApiToken(), () => readPublishedToken(settings.port));
+  const client = new MemoryClient(settings.baseUrl, credentials);
   const queue = new IngestQueue({
     client,
     spool: new EpisodeSpool(settings.spoolDir),
@@ -36,6 +40,7 @@ export function createMemoryRuntime(settings: MemorySettings, logger: Logger = c
     startupGraceMs: settings.startupGraceMs,
     restartBackoffMaxMs: settings.restartBackoffMaxMs,
     onHealthy: () => queue.kick(),
+    env: { ...process.env, [API_TOKEN_ENV]: credentials.ownToken },
   });
   return { settings, client, logger, queue, supervisor };
 }

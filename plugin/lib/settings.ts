@@ -6,6 +6,7 @@ import path from "node:path";
 export type MemorySettings = {
   /** The memory process only ever listens on loopback (see docs/architecture.md). */
   baseUrl: string;
+  port: number;
   autostart: boolean;
   pythonCommand: string;
   managerScript: string;
@@ -45,6 +46,7 @@ export function readSettings(pluginDir: string, env: Env = process.env): MemoryS
   const dataHome = env.XDG_DATA_HOME || path.join(env.HOME || homedir(), ".local", "share");
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    port,
     autostart: flag(env.MEMORY_AUTOSTART, true),
     pythonCommand: choosePython(env),
     managerScript: env.MEMORY_MANAGER_SCRIPT || path.resolve(pluginDir, "..", "graphiti", "memory_manager.py"),

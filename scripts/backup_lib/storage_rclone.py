@@ -4,6 +4,7 @@
 `b2:$B2_BUCKET` and, if no `RCLONE_CONFIG_B2_*` remote is configured, one is derived from the B2_* variables for the
 rclone child process only.
 """
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,8 +55,7 @@ class RcloneStorage:
         except subprocess.TimeoutExpired:
             raise BackupError(f"rclone {args[0]} did not finish within {_RCLONE_TIMEOUT_SECONDS} s") from None
         if result.returncode != 0 and not (allow_not_found and result.returncode in _NOT_FOUND_EXIT_CODES):
-            detail = redact(result.stderr.strip() or result.stdout.strip(), self._environ)
-            raise BackupError(f"rclone {args[0]} failed (exit {result.returncode}): {detail}")
+            raise BackupError(f"rclone {args[0]} failed (exit {result.returncode}): {_last_line(result, self._environ)}")
         return result
 
     def _check_root(self) -> None:
@@ -103,3 +103,13 @@ class RcloneStorage:
     def remote_info(self) -> dict[str, str]:
         version = self._run("version").stdout.splitlines()
         return {"rclone": version[0] if version else "unknown"}
+
+
+_RCLONE_TIMESTAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")
+
+
+def _last_line(result: subprocess.CompletedProcess[str], environ) -> str:
+    """rclone's summary (its last line, without the timestamp): one line per failure in the sidecar's log, not rclone's
+    retry-by-retry account of the same error."""
+    lines = [line.strip() for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
+    return redact(_RCLONE_TIMESTAMP.sub("", lines[-1]) if lines else "no output", environ)

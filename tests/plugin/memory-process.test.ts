@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -21,7 +21,7 @@ assert sys.argv[1:] == ["serve"], sys.argv
 open(os.environ["STARTS_FILE"], "a").write(f"{os.getpid()}\\n")
 class Health(BaseHTTPRequestHandler):
     def do_GET(self):
-        body = json.dumps({"status": "ok", "dd_service": os.environ.get("DD_SERVICE"), "pid": os.getpid()}).encode()
+        body = json.dumps({"status": os.environ.get("STAND_IN_STATUS", "ok"), "falkordb": False, "valkey": True, "dd_service": os.environ.get("DD_SERVICE"), "pid": os.getpid()}).encode()
         self.send_response(200); self.send_header("content-type", "application/json"); self.end_headers(); self.wfile.write(body)
     def log_message(self, *args): pass
 HTTPServer(("127.0.0.1", int(os.environ["MEMORY_PORT"])), Health).serve_forever()
@@ -41,7 +41,7 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, warn: (_key, message) => lines.push(`warn: ${message}`), info: (message) => lines.push(message) };
 }
 
-function supervisorFor(port: number, startsFile: string, logger: Logger, command = "python3", onHealthy?: () => void) {
+function supervisorFor(port: number, startsFile: string, logger: Logger, command = "python3", onHealthy?: () => void, extra: { startupGraceMs?: number; env?: Record<string, string> } = {}) {
   return new MemoryProcessSupervisor({
     client: new MemoryClient(`http://127.0.0.1:${port}`),
     logger,
@@ -49,10 +49,10 @@ function supervisorFor(port: number, startsFile: string, logger: Logger, command
     args: [path.join(workDir, "memory_manager.py"), "serve"],
     autostart: true,
     healthIntervalMs: 100,
-    startupGraceMs: 30_000,
+    startupGraceMs: extra.startupGraceMs ?? 30_000,
     restartBackoffMaxMs: 400,
     onHealthy,
-    env: { ...process.env, MEMORY_PORT: String(port), STARTS_FILE: startsFile, DD_SERVICE: "opencode-memory-test" },
+    env: { ...process.env, MEMORY_PORT: String(port), STARTS_FILE: startsFile, DD_SERVICE: "opencode-memory-test", ...extra.env },
   });
 }
 
@@ -119,6 +119,28 @@ test("a missing python is reported and retried, never thrown", async () => {
     supervisor.start();
     await waitFor(() => logger.lines.filter((line) => line.startsWith("warn:") && line.includes("does not exist")).length >= 2, 10_000, "a reported retry");
     assert.equal(supervisor.healthy, false);
+  } finally {
+    await supervisor.stop();
+  }
+});
+
+test("a child that answers but is degraded (its servers are away) is left running and reported once, not restarted", async () => {
+  const port = await unusedLoopbackPort();
+  const startsFile = path.join(workDir, "starts-degraded");
+  const logger = recordingLogger();
+  let healthyCalls = 0;
+  const supervisor = supervisorFor(port, startsFile, logger, "python3", () => healthyCalls++, { startupGraceMs: 2000, env: { STAND_IN_STATUS: "degraded" } });
+  try {
+    supervisor.start();
+    await waitFor(() => logger.lines.some((line) => line.includes("is up but degraded")), 20_000, "the degraded report").catch((error) => {
+      throw new Error(`${error.message}; log: ${logger.lines.join(" / ")}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // more than two startup graces
+    assert.equal((await readFile(startsFile, "utf8")).trim().split("\n").length, 1, "the degraded child was restarted");
+    assert.equal(logger.lines.filter((line) => line.includes("is up but degraded")).length, 1);
+    assert.match(logger.lines.find((line) => line.includes("degraded"))!, /FalkorDB unreachable, Valkey up/);
+    assert.equal(supervisor.healthy, false);
+    assert.equal(healthyCalls, 0, "the spool is not drained into a degraded process");
   } finally {
     await supervisor.stop();
   }

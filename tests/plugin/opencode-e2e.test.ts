@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { readPublishedToken } from "../../plugin/lib/api-token.ts";
 import { unusedLoopbackPort } from "../support/loopback-port.ts";
 import {
   opencodeLog,
@@ -35,10 +36,10 @@ let redis: Awaited<ReturnType<typeof startRedis>>;
 let home: string;
 let project: string;
 
-function jsonPost(url: string, body: unknown, timeoutMs: number): Promise<Response> {
+function jsonPost(url: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -57,8 +58,17 @@ function assistantText(reply: any): string {
   return (reply.parts ?? []).filter((part: any) => part.type === "text").map((part: any) => part.text).join("\n");
 }
 
+/** Where the memory process publishes its API token (the plugin made it; the test reads it like the CLI does). */
+const runtimeDir = () => path.join(workDir, "xdg-runtime");
+
+function memoryAuth(memoryPort: number): Record<string, string> {
+  const token = readPublishedToken(memoryPort, { XDG_RUNTIME_DIR: runtimeDir() });
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 function memoryEnv(memoryPort: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    XDG_RUNTIME_DIR: runtimeDir(),
     MEMORY_PORT: String(memoryPort),
     MEMORY_PYTHON: VENV_PYTHON,
     MEMORY_HEALTH_INTERVAL_MS: "500",
@@ -77,7 +87,7 @@ function memoryEnv(memoryPort: number, extra: Record<string, string> = {}): Reco
 }
 
 async function memorySearch(memoryPort: number, query: string): Promise<any> {
-  const response = await jsonPost(`http://127.0.0.1:${memoryPort}/search`, { project_dir: project, query, limit: 10 }, 10_000);
+  const response = await jsonPost(`http://127.0.0.1:${memoryPort}/search`, { project_dir: project, query, limit: 10 }, 10_000, memoryAuth(memoryPort));
   return response.ok ? response.json() : undefined;
 }
 
@@ -121,6 +131,7 @@ async function stopAll(servers: Array<{ process: TestProcess }>): Promise<void> 
 describe("OpenCode server with the graphiti memory plugin (LLM and embedder: local OpenAI-compatible server double)", () => {
   before(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), "opencode-e2e-"));
+    await mkdir(runtimeDir(), { mode: 0o700 });
     llm = await startOpenAIDouble(workDir);
     started.push(llm);
     falkordb = await startFalkorDB(workDir);
@@ -171,9 +182,13 @@ describe("OpenCode server with the graphiti memory plugin (LLM and embedder: loc
 
       // The plugin started the memory process itself (nothing else listens on memoryPort).
       await waitUntil("the memory process started by the plugin", async () => {
-        const response = await fetch(`http://127.0.0.1:${memoryPort}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        const response = await fetch(`http://127.0.0.1:${memoryPort}/health`, { headers: memoryAuth(memoryPort), signal: AbortSignal.timeout(2000) }).catch(() => undefined);
         return response?.ok ? true : undefined;
       }, 120_000, opencode.process);
+      // A neighbour on the loopback without the plugin's token is refused and learns nothing.
+      const anonymous = await jsonPost(`http://127.0.0.1:${memoryPort}/search`, { project_dir: project, query: "Orion", limit: 10 }, 10_000);
+      assert.equal(anonymous.status, 401);
+      assert.deepEqual(await anonymous.json(), { error: "unauthorized" });
 
       // After idle the turn is an episode in FalkorDB, and so is the turn spooled while memory was down.
       await waitUntil("both episodes in FalkorDB", async () => {

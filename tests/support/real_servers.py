@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -228,6 +229,8 @@ class MemoryManager(ManagedProcess):
     def __init__(self, env: dict[str, str], log_path: Path, wrapper: Sequence[str] = (),
                  script: Path = MEMORY_MANAGER) -> None:
         self.port = int(env['MEMORY_PORT'])
+        # The token the plugin would hand its child (memory_manager_env makes one); requests carry it.
+        self.token = env.get('MEMORY_API_TOKEN', '')
         super().__init__([*wrapper, sys.executable, str(script), 'serve'], log_path, env=env, cwd=REPO)
 
     @property
@@ -241,8 +244,11 @@ class MemoryManager(ManagedProcess):
         return self
 
     def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
-                timeout: float = HTTP_TIMEOUT) -> tuple[int, Any]:
-        return http_json(method, f'{self.url}{path}', body, timeout=timeout, raw=raw)
+                timeout: float = HTTP_TIMEOUT, token: str | None = None) -> tuple[int, Any]:
+        """With the process's API token unless `token` says otherwise ('' sends no Authorization header)."""
+        token = self.token if token is None else token
+        headers = {'Authorization': f'Bearer {token}'} if token else None
+        return http_json(method, f'{self.url}{path}', body, headers=headers, timeout=timeout, raw=raw)
 
     def health(self) -> dict[str, Any]:
         status, payload = self.request('GET', '/health')
@@ -293,6 +299,7 @@ def memory_manager_env(*, falkordb_port: int, valkey_port: int, openai_base_url:
         'GRAPHITI_EMBEDDING_DIM': str(embedding_dim),
         'MEMORY_RETRY_BASE_SECONDS': '0.2',
         'MEMORY_RETRY_MAX_SECONDS': '1',
+        'MEMORY_API_TOKEN': secrets.token_urlsafe(32),
         **extra,
     })
     return env

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type RecordedRequest = { method: string; path: string; body: any };
+export type RecordedRequest = { method: string; path: string; body: any; authorization?: string };
 type Reply = { status: number; body: unknown; delayMs?: number };
 
 /**
@@ -14,6 +14,8 @@ export class ContractMemoryServer {
   facts: Array<{ uuid: string; fact: string; valid_at?: string | null; invalid_at?: string | null }> = [];
   /** Replies forced for a route ("POST /episodes"), consumed first-in first-out before the default. */
   readonly scripted = new Map<string, Reply[]>();
+  /** When set, like the real process: every route answers 401 unless `Authorization: Bearer <requiredToken>`. */
+  requiredToken: string | undefined;
   private server: Server | undefined;
   private episodeCounter = 0;
 
@@ -63,8 +65,12 @@ export class ContractMemoryServer {
     } catch {
       body = raw;
     }
-    this.requests.push({ method: request.method ?? "", path: url.pathname, body });
-    const reply = this.scripted.get(route)?.shift() ?? this.defaultReply(route, body as any);
+    const authorization = request.headers.authorization;
+    this.requests.push({ method: request.method ?? "", path: url.pathname, body, authorization });
+    const refused = this.requiredToken !== undefined && authorization !== `Bearer ${this.requiredToken}`;
+    const reply = refused
+      ? { status: 401, body: { error: "unauthorized" } }
+      : (this.scripted.get(route)?.shift() ?? this.defaultReply(route, body as any));
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     response.writeHead(reply.status, { "content-type": "application/json" });
     response.end(JSON.stringify(reply.body));

@@ -1,0 +1,90 @@
+"""The pod scenario's shared stack (module scope: the steps of test_memory_pod.py run in order on one pod)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.pod import pod_stack, standins
+from tests.pod.pod_stack import DatadogTestAgentOnHost, Pod, Steps
+from tests.support.podman import build_image, harness_work_dir, podman
+from tests.support.real_servers import REPO
+
+sys.path.insert(0, str(REPO / 'tests' / 'doubles'))
+
+from openai_compatible_server import OpenAICompatibleServer  # noqa: E402
+
+
+@dataclass
+class PodStack:
+    work_dir: Path
+    model: OpenAICompatibleServer
+    agent: DatadogTestAgentOnHost
+    gateway: str
+    secret_env: dict[str, str]
+    steps: Steps
+    pod: Pod | None = None
+    backup_manifest: dict | None = None
+    sent: list[int] | None = None
+
+    def new_pod(self) -> Pod:
+        spec = pod_stack.test_overrides(pod_stack.pod_document(), gateway=self.gateway, model_port=self.model.port,
+                                        agent_port=self.agent.port)
+        self.pod = Pod(spec, self.work_dir)
+        return self.pod
+
+    @property
+    def password(self) -> str:
+        return self.secret_env['OPENCODE_SERVER_PASSWORD']
+
+
+def remove_pod_volumes(include_backups: bool) -> None:
+    names = pod_stack.volume_names() + ([pod_stack.BACKUP_VOLUME] if include_backups else [])
+    for name in names:
+        podman('volume', 'rm', '-f', name, check=False)
+
+
+def play_volumes() -> None:
+    podman('kube', 'play', str(pod_stack.VOLUMES_YAML))
+    if podman('volume', 'exists', pod_stack.BACKUP_VOLUME, check=False).returncode != 0:
+        podman('volume', 'create', pod_stack.BACKUP_VOLUME)
+
+
+@pytest.fixture(scope='module')
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
+    work_dir = tmp_path_factory.mktemp('pod')
+    image = build_image()
+    podman('tag', image, pod_stack.OPENCODE_IMAGE)
+    images = pod_stack.images_named_by_the_pod()
+    standins.ensure_falkordb(images['falkordb'])
+    standins.ensure_valkey(images['valkey'])
+    # The harness's own store: a run interrupted earlier may have left the pod or its volumes behind.
+    podman('pod', 'rm', '-f', pod_stack.pod_document()['metadata']['name'], check=False)
+    remove_pod_volumes(include_backups=True)
+    gateway = pod_stack.kube_network_gateway()
+    model = OpenAICompatibleServer(host='0.0.0.0', dim=pod_stack.EMBEDDING_DIM).start()
+    agent = DatadogTestAgentOnHost(work_dir).start()
+    secret_env = {'PATH': os.environ.get('PATH', ''), 'OPENCODE_SERVER_PASSWORD': secrets.token_urlsafe(24),
+                  'OPENAI_API_KEY': 'test-key-not-secret'}
+    pod_stack.create_secret(secret_env)
+    play_volumes()
+    steps = Steps(path=harness_work_dir() / 'pod-figures.json')
+    state = PodStack(work_dir, model, agent, gateway, secret_env, steps)
+    try:
+        yield state
+    finally:
+        if state.pod is not None:
+            state.pod.down()
+        remove_pod_volumes(include_backups=True)
+        podman('secret', 'rm', pod_stack.SECRET_NAME, check=False)
+        agent.stop()
+        model.stop()
+
+
+from tests.support.podman import opencode_image, podman_session  # noqa: E402,F401  (fixtures for test_image_alone)

