@@ -94,9 +94,19 @@ export function redactConfig(served, committed, secrets, redactedPaths = [], pat
   return served;
 }
 
-/** The memory process's own health route; the one place to add credentials should /health ever need them. */
+/**
+ * The memory process's own health route, with the token it publishes for callers in its container (the rule of
+ * graphiti/opencode_memory/api_token.py: $XDG_RUNTIME_DIR/opencode-memory, else /tmp/opencode-memory-<uid>). Without
+ * the token every route answers 401.
+ */
 export function memoryHealthRequest(environment) {
-  return { url: "http://127.0.0.1:" + (environment.MEMORY_PORT || "8765") + "/health", headers: {} };
+  const port = environment.MEMORY_PORT || "8765";
+  const runtime = environment.XDG_RUNTIME_DIR && isAbsolute(environment.XDG_RUNTIME_DIR) && existsSync(environment.XDG_RUNTIME_DIR)
+    ? join(environment.XDG_RUNTIME_DIR, "opencode-memory")
+    : join(environment.TMPDIR || "/tmp", "opencode-memory-" + process.getuid());
+  const token = readIfPresent(join(runtime, "api-token-" + port));
+  const headers = token && token.trim() ? { authorization: "Bearer " + token.trim() } : {};
+  return { url: "http://127.0.0.1:" + port + "/health", headers };
 }
 
 async function readMemoryHealth(environment) {
