@@ -175,7 +175,7 @@ def test_the_sidecars_cron_job_writes_a_complete_backup(stack: PodStack) -> None
     manifest = manifests[0]
     stack.backup_manifest = manifest
     parts = {item['part'] for item in manifest['files']}
-    assert {'falkordb', 'valkey', 'graphiti'} <= parts, parts
+    assert {'falkordb', 'valkey', 'graphiti', 'opencode'} <= parts, parts
     assert manifest['graphiti_groups'], manifest
     stack.steps.record('backup duration (manifest started_at to finished_at)',
                        _seconds_between(manifest['started_at'], manifest['finished_at']), parts=sorted(parts))
@@ -209,8 +209,9 @@ def test_a_fresh_pod_restored_from_that_backup_has_the_same_memory(stack: PodSta
     restore_started = time.monotonic()
     # That backup by its timestamp: the fresh pod's own cron job (every minute here) may already have backed up its
     # empty servers, and a plain restore takes the newest complete backup.
+    # OpenCode's database is restored only on request (--only), and only with its server stopped, as here.
     result = fresh.exec('opencode-backup', '/app/scripts/restore', '--backup', stack.backup_manifest['timestamp'],
-                        '--wipe', check=False, timeout=600)
+                        '--only', 'falkordb,valkey,opencode', '--wipe', check=False, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     stack.steps.record('restore (scripts/restore in the sidecar)', time.monotonic() - restore_started)
     podman('start', fresh.container_name('opencode-server'))
@@ -224,10 +225,9 @@ def test_a_fresh_pod_restored_from_that_backup_has_the_same_memory(stack: PodSta
     backed_up_parts = {item['part'] for item in stack.backup_manifest['files']}
     stack.steps.record('opencode sessions before and after restore', 0, before=len(sessions),
                        after=len(restored_sessions), opencode_database_in_backup='opencode' in backed_up_parts)
-    # OpenCode's own database is a backup part only once scripts/backup takes it (part `opencode`, issue 9); from
-    # then on the sessions must come back too.
-    if 'opencode' in backed_up_parts:
-        assert sorted(item['id'] for item in restored_sessions) == sorted(item['id'] for item in sessions)
+    assert 'opencode' in backed_up_parts, backed_up_parts
+    assert sessions, 'no OpenCode session was made before the backup'
+    assert sorted(item['id'] for item in restored_sessions) == sorted(item['id'] for item in sessions)
 
 
 def test_kube_down_every_container_exits_within_5_seconds_of_sigterm(stack: PodStack) -> None:
