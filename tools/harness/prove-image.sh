@@ -4,15 +4,18 @@
 #
 #   bash tools/harness/prove-image.sh [--keep] [--engine podman|docker] [--extra-ca-dir DIR] [--containerfile FILE]
 #
-# --keep            leave the containers and images it made (default: remove all of them)
+# --keep            leave the containers (stopped), the image and the build context it made, and name them
+#                   (default: remove them; the layer cache and the bases stay either way)
 # --engine          podman (default) or docker (a private dockerd under the working folder)
 # --extra-ca-dir    CA certificates (*.crt) the build must trust, e.g. a TLS-intercepting proxy's; default
-#                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image passed
-#                   as BASE_IMAGE, never into the Containerfile.
+#                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image
+#                   (tools/make-ca-base.sh, localhost/node:20-slim-with-ca, kept) passed as BASE_IMAGE, never into
+#                   the Containerfile.
 # --containerfile   another Containerfile to prove (path inside the repository), default the committed one
 #
-# Everything it keeps between runs (Podman storage, the node:20-slim stand-in, the debootstrap tarball) lives in
-# ~/.cache/opencode-server-harness, shared by every clone on the machine (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
+# Everything it keeps between runs (Podman storage with the build's layer cache, the node:20-slim stand-in, the CA base,
+# the debootstrap tarball, the last $KEPT_LOGS runs' logs) lives in ~/.cache/opencode-server-harness, shared by every
+# clone on the machine (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
 set -uo pipefail
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,21 +27,27 @@ KEEP=0
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# The header comment above, up to the first line that is not a comment.
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
+usage_error() { echo "prove-image.sh: $1" >&2; echo >&2; usage >&2; exit 2; }
+# option_value NAME VALUE: VALUE, or a usage error when it is missing or empty.
+option_value() { [ -n "${2:-}" ] || usage_error "$1 needs a value"; printf '%s' "$2"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1 ;;
-    --engine) ENGINE=${2:?--engine needs podman or docker}; shift ;;
-    --engine=*) ENGINE=${1#*=} ;;
-    --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
+    --engine) ENGINE=$(option_value "$1" "${2:-}") || exit 2; shift ;;
+    --engine=*) ENGINE=$(option_value --engine "${1#*=}") || exit 2 ;;
+    # An empty value is allowed here: it means "no extra CAs".
+    --extra-ca-dir) [ $# -ge 2 ] || usage_error "--extra-ca-dir needs a directory (or \"\" for none)"; EXTRA_CA_DIR=$2; shift ;;
     --extra-ca-dir=*) EXTRA_CA_DIR=${1#*=} ;;
-    --containerfile) CONTAINERFILE_IN_REPO=${2:?}; shift ;;
-    --containerfile=*) CONTAINERFILE_IN_REPO=${1#*=} ;;
+    --containerfile) CONTAINERFILE_IN_REPO=$(option_value "$1" "${2:-}") || exit 2; shift ;;
+    --containerfile=*) CONTAINERFILE_IN_REPO=$(option_value --containerfile "${1#*=}") || exit 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+    *) usage_error "unknown option: $1" ;;
   esac
   shift
 done
+case "$ENGINE" in podman|docker) ;; *) usage_error "--engine must be podman or docker, not '$ENGINE'" ;; esac
 
 # shellcheck source=lib/report.sh
 source "$HARNESS_DIR/lib/report.sh"
@@ -58,17 +67,24 @@ IMAGE_UNDER_TEST="localhost/opencode-server-harness:$RUN_ID"
 LOG_DIR="$WORK_DIR/logs"
 BUILD_LOG="$LOG_DIR/$RUN_ID-build.log"
 CONTEXT_DIR=""
-IMAGES_BEFORE=""
+KEPT_LOGS=20
 mkdir -p "$LOG_DIR"
+# The logs of the last $KEPT_LOGS runs (oldest removed first).
+ls -1t "$LOG_DIR"/prove-*-build.log 2>/dev/null | tail -n +"$KEPT_LOGS" | xargs -r rm -f
+
+# This run's containers, by the RUN_ID in their names (start_container runs in $(...) and cannot record them).
+run_containers() { engine ps -a --filter "name=$RUN_ID" --format '{{.Names}}' 2>/dev/null | sort | tr '\n' ' '; }
 
 cleanup() {
   local status=$?
   if [ "$KEEP" -eq 1 ]; then
-    log "--keep: leaving image $IMAGE_UNDER_TEST, containers ${STARTED_CONTAINERS[*]:-none}, context $CONTEXT_DIR"
+    log "--keep: leaving containers (stopped): $(run_containers)"
+    log "--keep: leaving image $IMAGE_UNDER_TEST and build context $CONTEXT_DIR; remove them with:"
+    log "  $ENGINE rm $(run_containers); $ENGINE rmi --no-prune $IMAGE_UNDER_TEST; rm -rf $CONTEXT_DIR"
   else
     remove_started
-    # Everything that appeared in the store during the run (the image, its cached build steps, the CA base).
-    [ -z "$IMAGES_BEFORE" ] || remove_images_not_in "$IMAGES_BEFORE"
+    # Only what this run tagged: its cached build steps stay for the next run (and other runs' images are not ours).
+    engine rmi --no-prune "$IMAGE_UNDER_TEST" >/dev/null 2>&1 || true
     [ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"
   fi
   stop_private_dockerd
@@ -88,10 +104,8 @@ T_START=$(date +%s.%N)
 # ---- host tools and engine ----
 install_debian_packages curl jq git ca-certificates || exit 1
 # The spec's own tooling (input validation, the shared acceptance script) runs on the repository's npm lockfile.
-if [ ! -x "$REPO_ROOT/node_modules/.bin/tsx" ]; then
-  log "npm ci (the module's tooling)"
-  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm-ci"; exit 1; }
-fi
+# Skipped when node_modules was installed from this package-lock.json (tools/setup.sh uses the same check).
+bash "$REPO_ROOT/tools/npm-ci-if-needed.sh" . >&2 || { echo "FAIL npm-ci"; exit 1; }
 prepare_engine || { fail_step engine-setup; print_summary; exit 1; }
 log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
 
@@ -99,13 +113,10 @@ log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
 T_PHASE=$(date +%s.%N)
 BASE_KIND=$(ensure_node_base) || { fail_step base-image; print_summary; exit 1; }
 log "base: $NODE_BASE_REF ($BASE_KIND) ready in $(seconds_since "$T_PHASE")s"
-IMAGES_BEFORE=$(engine images -a -q --no-trunc | sort -u)
 
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
-BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR" "localhost/opencode-harness-base:$RUN_ID") \
-  || { fail_step base-with-extra-ca; print_summary; exit 1; }
-[ "$BASE_TAG" = "$NODE_BASE_REF" ] || CREATED_IMAGES+=("$BASE_TAG")
-[ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG"
+BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR") || { fail_step base-with-extra-ca; print_summary; exit 1; }
+[ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG (tools/make-ca-base.sh)"
 
 # A digest-pinned BASE_IMAGE must work: build from <base>@sha256:<digest> (Podman records digests of local images;
 # Docker only has them for pulled or pushed images).
