@@ -117,6 +117,18 @@ log "base: $NODE_BASE_REF ($BASE_KIND) ready in $(seconds_since "$T_PHASE")s"
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
 BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR") || { fail_step base-with-extra-ca; print_summary; exit 1; }
 [ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG (tools/make-ca-base.sh)"
+# The base that README's by-hand build uses behind a TLS-intercepting proxy: npm in it reaches the registry (the plain
+# base, where npm does not trust the proxy, is shown for contrast when it fails).
+check_ca_base_trusts_the_proxy() {
+  local probe=(npm view --no-update-notifier "opencode-ai@$(opencode_version)" version)
+  engine run --rm --network host --entrypoint "" "$BASE_TAG" "${probe[@]}" >&2 || {
+    echo "npm in $BASE_TAG cannot reach the registry" >&2; return 1; }
+  if ! engine run --rm --network host --entrypoint "" "$NODE_BASE_REF" "${probe[@]}" >/dev/null 2>&1; then
+    echo "(for contrast: npm in the plain $NODE_BASE_REF fails here, so the CAs are what makes it work)" >&2
+  fi
+}
+opencode_version() { sed -n 's/^ARG OPENCODE_VERSION=//p' "$REPO_ROOT/containers/opencode-server/Containerfile"; }
+if [ -n "$EXTRA_CA_DIR" ]; then run_check ca-base-npm-reaches-the-registry check_ca_base_trusts_the_proxy; fi
 
 # A digest-pinned BASE_IMAGE must work: build from <base>@sha256:<digest> (Podman records digests of local images;
 # Docker only has them for pulled or pushed images).
