@@ -69,8 +69,10 @@ BUILD_LOG="$LOG_DIR/$RUN_ID-build.log"
 CONTEXT_DIR=""
 KEPT_LOGS=20
 mkdir -p "$LOG_DIR"
-# The logs of the last $KEPT_LOGS runs (oldest removed first).
-ls -1t "$LOG_DIR"/prove-*-build.log 2>/dev/null | tail -n +"$KEPT_LOGS" | xargs -r rm -f
+# The logs of the last $KEPT_LOGS runs (oldest removed first); a run writes one log of each kind.
+for kind in build refused-config-build; do
+  ls -1t "$LOG_DIR"/prove-*-"$kind".log 2>/dev/null | tail -n +"$KEPT_LOGS" | xargs -r rm -f
+done
 
 # This run's containers, by the RUN_ID in their names (start_container runs in $(...) and cannot record them).
 run_containers() { engine ps -a --filter "name=$RUN_ID" --format '{{.Names}}' 2>/dev/null | sort | tr '\n' ' '; }
@@ -168,6 +170,25 @@ check_base_digest_pinned() { grep -qE "FROM [^ ]+@sha256:[0-9a-f]{64}" "$BUILD_L
 if [ "$BASE_REF" != "$BASE_TAG" ]; then run_check base-digest-pin check_base_digest_pinned
 else skip_check base-digest-pin "$ENGINE has no digest for a local image"; fi
 run_check recipe-has-no-local-trust check_recipe_has_no_local_trust
+
+# A config.json that OpenCode would refuse stops the build itself (the image's config step runs the real opencode),
+# naming config.json. The same context with one field changed, so every earlier step comes from the layer cache.
+check_build_fails_on_refused_config() {
+  local context="$CONTEXT_DIR.refused-config" log="$LOG_DIR/$RUN_ID-refused-config-build.log" status
+  rm -rf "$context"; cp -a "$CONTEXT_DIR" "$context"
+  jq '.share = "sometimes"' "$CONTEXT_DIR/config.json" >"$context/config.json"
+  local engine_flags=(--pull=never --format docker); [ "$ENGINE" = docker ] && engine_flags=()
+  timeout 1800 "$ENGINE" build "${engine_flags[@]}" --network host --build-arg "BASE_IMAGE=$BASE_REF" \
+    -f "${CONTAINERFILE/#$CONTEXT_DIR/$context}" -t "$IMAGE_UNDER_TEST-refused-config" "$context" >"$log" 2>&1
+  status=$?
+  rm -rf "$context"
+  engine rmi --no-prune "$IMAGE_UNDER_TEST-refused-config" >/dev/null 2>&1
+  [ "$status" -ne 0 ] || { echo "the build passed with share = \"sometimes\" in config.json" >&2; return 1; }
+  grep -q 'config.json (/root/.config/opencode/opencode.json): OpenCode refuses it' "$log" \
+    || { echo "the build failed without naming config.json; see $log" >&2; tail -5 "$log" >&2; return 1; }
+  grep -q '"sometimes"' "$log" || { echo "the build failed without naming the fault; see $log" >&2; return 1; }
+}
+run_check build-fails-on-a-config-opencode-refuses check_build_fails_on_refused_config
 
 # ---- the image running with defaults ----
 T_PHASE=$(date +%s.%N)
