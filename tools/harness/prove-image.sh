@@ -70,7 +70,7 @@ CONTEXT_DIR=""
 KEPT_LOGS=20
 mkdir -p "$LOG_DIR"
 # The logs of the last $KEPT_LOGS runs (oldest removed first); a run writes one log of each kind.
-for kind in build refused-config-build; do
+for kind in build refused-config; do
   ls -1t "$LOG_DIR"/prove-*-"$kind".log 2>/dev/null | tail -n +"$KEPT_LOGS" | xargs -r rm -f
 done
 
@@ -174,7 +174,7 @@ run_check recipe-has-no-local-trust check_recipe_has_no_local_trust
 # A config.json that OpenCode would refuse stops the build itself (the image's config step runs the real opencode),
 # naming config.json. The same context with one field changed, so every earlier step comes from the layer cache.
 check_build_fails_on_refused_config() {
-  local context="$CONTEXT_DIR.refused-config" log="$LOG_DIR/$RUN_ID-refused-config-build.log" status
+  local context="$CONTEXT_DIR.refused-config" log="$LOG_DIR/$RUN_ID-refused-config.log" status
   rm -rf "$context"; cp -a "$CONTEXT_DIR" "$context"
   jq '.share = "sometimes"' "$CONTEXT_DIR/config.json" >"$context/config.json"
   local engine_flags=(--pull=never --format docker); [ "$ENGINE" = docker ] && engine_flags=()
