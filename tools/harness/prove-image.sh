@@ -87,7 +87,8 @@ cleanup() {
     remove_started
     # Only what this run tagged: its cached build steps stay for the next run (and other runs' images are not ours).
     engine rmi --no-prune "$IMAGE_UNDER_TEST" >/dev/null 2>&1 || true
-    # Cached build steps nothing has built on for a week go, so the store does not grow without end.
+    # Untagged build steps made more than a week ago go: the store does not grow without end (and a week-old cache
+    # is rebuilt, with Debian's updates).
     engine image prune -f --filter until=168h >/dev/null 2>&1 || true
     [ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"
   fi
