@@ -42,8 +42,12 @@ describe("config.json with the real opencode server", { timeout: 120_000 }, () =
   it("a config OpenCode rejects keeps it from serving, naming the file (so the check above can fail)", async () => {
     const server = await startOpencode(globalConfig(JSON.stringify({ ...config, share: "not-a-share-mode" })))
     try {
-      await assert.rejects(waitForOk(`${server.url}/config`, {}, 8000))
+      // OpenCode first reports the file it refuses (after 15 s and more on a loaded machine: a fixed 8 s was not
+      // enough), and then must still not serve.
+      const deadline = Date.now() + 90_000
+      while (!/opencode\.json/.test(server.log()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250))
       assert.match(server.log(), /opencode\.json/)
+      await assert.rejects(waitForOk(`${server.url}/config`, {}, 5000))
     } finally {
       await server.stop()
     }
