@@ -18,9 +18,8 @@ fi
 # The Debian package starts a system redis on 6379 where systemd or init scripts run; tests start their own.
 service redis-server stop >/dev/null 2>&1 || true
 
-echo "setup: npm ci (root, plugin)"
-npm ci --no-audit --no-fund --loglevel=error
-npm ci --no-audit --no-fund --loglevel=error --prefix plugin
+# Skipped where node_modules was installed from the same lockfile (by an earlier setup or the image harness).
+bash tools/npm-ci-if-needed.sh . plugin
 
 if [[ ! -x .venv/bin/python ]] || ! cmp -s tests/requirements.lock .venv/.installed-lock; then
   echo "setup: python venv from tests/requirements.lock"

@@ -1,3 +1,5 @@
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser"
+
 import type { BuildArgument, ImageSpec } from "./image-spec.js"
 
 /** Read access to a build context: a Dagger Directory or a folder on disk. */
@@ -32,8 +34,8 @@ export async function validateBuildInputs(
       throw new BuildInputError(`${path} is missing from the build context: the image copies it`)
     }
   }
-  parseJsonObject("config.json", await context.read("config.json"))
-  const pluginPackage = parseJsonObject("plugin/package.json", await context.read("plugin/package.json"))
+  parseJsonObject("config.json", await context.read("config.json"), parseOpencodeConfig)
+  const pluginPackage = parseJsonObject("plugin/package.json", await context.read("plugin/package.json"), parseStrictJson)
   const pinned = (pluginPackage.dependencies as Record<string, string> | undefined)?.["@opencode-ai/plugin"]
   const opencodeVersion = values.OPENCODE_VERSION
   if (opencodeVersion !== undefined && pinned !== opencodeVersion) {
@@ -53,13 +55,41 @@ export function validateArgument(argument: BuildArgument, value: string | undefi
   }
 }
 
-function parseJsonObject(path: string, text: string): Record<string, unknown> {
-  let parsed: unknown
+/** npm reads package.json as strict JSON. */
+function parseStrictJson(path: string, text: string): unknown {
   try {
-    parsed = JSON.parse(text)
+    return JSON.parse(text)
   } catch (error) {
     throw new BuildInputError(`${path} is not valid JSON: ${(error as Error).message}`)
   }
+}
+
+/**
+ * OpenCode reads its config as JSONC, with the parser and options it bundles (jsonc-parser, trailing commas allowed,
+ * comments allowed) and names every syntax error by line and column. Its schema is checked in the image build, by the
+ * opencode binary itself (image-spec.ts).
+ */
+export function parseOpencodeConfig(path: string, text: string): unknown {
+  // OpenCode skips an empty file as if it were absent (a file of only spaces or comments is an error)
+  if (text === "") return {}
+  const errors: ParseError[] = []
+  const parsed: unknown = parseJsonc(text, errors, { allowTrailingComma: true })
+  if (errors.length > 0) {
+    const details = errors.map((error) => {
+      const before = text.slice(0, error.offset).split("\n")
+      return `${printParseErrorCode(error.error)} at line ${before.length}, column ${before[before.length - 1].length + 1}`
+    })
+    throw new BuildInputError(`${path} is not valid JSON(C), as OpenCode reads it: ${details.join("; ")}`)
+  }
+  return parsed
+}
+
+function parseJsonObject(
+  path: string,
+  text: string,
+  parse: (path: string, text: string) => unknown,
+): Record<string, unknown> {
+  const parsed = parse(path, text)
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new BuildInputError(`${path} must hold a JSON object`)
   }

@@ -135,6 +135,23 @@ export const STATE_DIRECTORIES = [
 /** Checks that every state directory is writable before the server starts, naming any that is not (one line). */
 export const STATE_CHECK_SCRIPT = "/app/scripts/check-state-dirs"
 
+/**
+ * `opencode debug config` loads the config as `opencode serve` does and exits non-zero, naming the file and the fault,
+ * when OpenCode refuses it. It runs on a copy in a throwaway HOME: it writes a database, logs and `$schema` into the
+ * HOME it runs in (and a folder in TMPDIR), and prints the resolved config (with `{env:...}` values), hence stdout to
+ * /dev/null.
+ */
+export const CONFIG_CHECK_COMMANDS: ShellCommand[] = [
+  'check_home="$(mktemp -d)"',
+  'mkdir -p "$check_home/.config/opencode" "$check_home/project" "$check_home/tmp"',
+  `cp ${COPIED_PATHS.config.destination} "$check_home/.config/opencode/opencode.json"`,
+  'env -C "$check_home/project" HOME="$check_home" XDG_CONFIG_HOME="$check_home/.config" ' +
+    'XDG_DATA_HOME="$check_home/.local/share" XDG_CACHE_HOME="$check_home/.cache" ' +
+    'XDG_STATE_HOME="$check_home/.local/state" TMPDIR="$check_home/tmp" opencode debug config >/dev/null ' +
+    `|| { echo "config.json (${COPIED_PATHS.config.destination}): OpenCode refuses it; the error above names the fault" >&2; exit 1; }`,
+  'rm -rf "$check_home"',
+]
+
 export const ENTRYPOINT = [
   "tini",
   // -g: SIGTERM reaches the whole process group, so the memory process stops with OpenCode.
@@ -257,6 +274,12 @@ export const imageSpec: ImageSpec = {
       caches: [npmCache],
     },
     { kind: "copy", sources: [COPIED_PATHS.config.source], destination: COPIED_PATHS.config.destination },
+    {
+      kind: "run",
+      why: "config.json read by this OpenCode (JSONC, its schema), in a throwaway HOME: a config it would refuse fails the build",
+      commands: CONFIG_CHECK_COMMANDS,
+      caches: [],
+    },
     { kind: "copy", sources: [COPIED_PATHS.graphiti.source], destination: COPIED_PATHS.graphiti.destination },
     { kind: "copy", sources: [COPIED_PATHS.scripts.source], destination: COPIED_PATHS.scripts.destination },
     { kind: "copy", sources: [COPIED_PATHS.plugin.source], destination: COPIED_PATHS.plugin.destination },

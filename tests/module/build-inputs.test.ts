@@ -44,9 +44,19 @@ describe("bad build input", () => {
     })
   }
 
-  it("a malformed config.json is named", async () => {
-    writeFileSync(join(context, "config.json"), '{ "autoupdate": false, }')
-    await assert.rejects(validate(), /^BuildInputError: config.json is not valid JSON/)
+  it("a malformed config.json is named, with the line and column of the fault", async () => {
+    writeFileSync(join(context, "config.json"), '{ "autoupdate": false')
+    await assert.rejects(validate(), /^BuildInputError: config.json is not valid JSON\(C\), as OpenCode reads it: CloseBraceExpected at line 1/)
+  })
+
+  it("a config.json with comments and trailing commas is valid: OpenCode reads JSONC", async () => {
+    writeFileSync(join(context, "config.json"), '// comment\n{ "autoupdate": false, }')
+    await validate()
+  })
+
+  it("a malformed plugin/package.json is named (npm reads strict JSON)", async () => {
+    writeFileSync(join(context, "plugin/package.json"), '{ "name": "plugin", }')
+    await assert.rejects(validate(), /^BuildInputError: plugin\/package.json is not valid JSON/)
   })
 
   it("a config.json that is not an object is named", async () => {

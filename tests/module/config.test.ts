@@ -25,7 +25,7 @@ function globalConfig(configText: string) {
   }
 }
 
-describe("config.json with the real opencode server", { timeout: 300_000 }, () => {
+describe("config.json with the real opencode server", { timeout: 120_000 }, () => {
   it("is loaded: /config echoes every top-level setting", async () => {
     const server = await startOpencode(globalConfig(JSON.stringify(config)))
     try {
@@ -42,11 +42,10 @@ describe("config.json with the real opencode server", { timeout: 300_000 }, () =
   it("a config OpenCode rejects keeps it from serving, naming the file (so the check above can fail)", async () => {
     const server = await startOpencode(globalConfig(JSON.stringify({ ...config, share: "not-a-share-mode" })))
     try {
-      // Under load OpenCode can take many seconds to read its config: wait for the complaint, not a fixed time.
+      // OpenCode first reports the file it refuses (after 15 s and more on a loaded machine: a fixed 8 s was not
+      // enough), and then must still not serve.
       const deadline = Date.now() + 90_000
-      while (!/opencode\.json/.test(server.log()) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250))
-      }
+      while (!/opencode\.json/.test(server.log()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250))
       assert.match(server.log(), /opencode\.json/)
       await assert.rejects(waitForOk(`${server.url}/config`, {}, 5000))
     } finally {

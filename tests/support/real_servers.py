@@ -31,6 +31,8 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
 # After SIGKILL the kernel ends the process at once; this only bounds reaping it.
 KILL_WAIT_TIMEOUT = 5.0
+# How often a first start may move to a new port after finding its chosen one taken.
+PORT_ATTEMPTS = 3
 HTTP_TIMEOUT = 60.0
 
 
@@ -93,6 +95,11 @@ def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] |
         return error.code, _json_or_text(error.read())
 
 
+# Every process started in this interpreter, in start order: tests/support/server_logs.py prints and keeps the logs
+# of those a failed test used, so a CI log shows why a server went away.
+STARTED: list[ManagedProcess] = []
+
+
 class ManagedProcess:
     """One child process, its output in a log file; stop() sends SIGTERM, then SIGKILL after a bounded wait."""
 
@@ -113,6 +120,8 @@ class ManagedProcess:
                 self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        if not any(started is self for started in STARTED):
+            STARTED.append(self)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -184,21 +193,48 @@ class RedisServer(ManagedProcess):
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.password = password
-        self.port = free_port()
         self.start_timeout = start_timeout
-        command = _redis_server_command(binary, self.port, data_dir, module, password, append_only, rdb_file,
-                                        extra_args)
-        super().__init__(command, data_dir / 'server.log', stop_timeout=stop_timeout)
+        self._command_for_port = lambda port: _redis_server_command(
+            binary, port, data_dir, module, password, append_only, rdb_file, extra_args)
+        self.port = free_port()
+        self._started_once = False
+        super().__init__(self._command_for_port(self.port), data_dir / 'server.log', stop_timeout=stop_timeout)
 
     def start(self) -> RedisServer:
-        super().start()
+        # A port chosen free can be taken before the server binds it (by any process on the machine). The first start
+        # then moves to another port; a restart keeps its port, since clients hold it.
+        attempts = 1 if self._started_once else PORT_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            super().start()
+            try:
+                self.wait_ready(self._serving, self.start_timeout, f'{self.command[0]} on port {self.port}',
+                                interval=0.05)
+                break
+            except ProcessExited:
+                if attempt == attempts or not self._lost_its_port():
+                    raise
+                self.port = free_port()
+                self.command = self._command_for_port(self.port)
+        self._started_once = True
+        return self
+
+    def _lost_its_port(self) -> bool:
+        return f':{self.port}' in self.log_text() and 'Address already in use' in self.log_text()
+
+    def _serving(self) -> bool:
+        """Ready means: this very process answers on the port (not another server that took it, with the same
+        password, as a concurrent test run's would) and has finished loading its data (RDB or append-only file)."""
         probe = redis.Redis(host=LOOPBACK, port=self.port, password=self.password, socket_connect_timeout=1,
                             socket_timeout=2)
         try:
-            self.wait_ready(probe.ping, self.start_timeout, f'{self.command[0]} on port {self.port}', interval=0.05)
+            info = probe.info()
         finally:
             probe.close()
-        return self
+        assert self.process is not None
+        if info.get('process_id') != self.process.pid:
+            raise AssertionError(f'port {self.port} is answered by process {info.get("process_id")}, not ours '
+                                 f'({self.process.pid})')
+        return info.get('loading') == 0
 
     def client(self, db: int = 0, *, decode_responses: bool = False, socket_timeout: float = 30) -> redis.Redis:
         return redis.Redis(host=LOOPBACK, port=self.port, password=self.password, db=db,

@@ -40,13 +40,13 @@ source "$HARNESS_DIR/lib/container.sh"
 RUN_ID="bench-$$-$(date +%s)"
 LOG_DIR="$WORK_DIR/logs"; mkdir -p "$LOG_DIR"
 SCRATCH=$(mktemp -d "$WORK_DIR/$RUN_ID.XXXXXX")
-IMAGES_BEFORE=""
 
 cleanup() {
   local status=$?
   if [ "$KEEP" -eq 0 ]; then
+    # The images this run tagged, with the untagged build steps only they use (the --no-cache builds' layers); never
+    # "every image that appeared meanwhile", which would include other concurrent runs' images.
     remove_started
-    [ -z "$IMAGES_BEFORE" ] || remove_images_not_in "$IMAGES_BEFORE"
     rm -rf "$SCRATCH"
   fi
   exit "$status"
@@ -60,9 +60,8 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 install_debian_packages curl jq git ca-certificates || exit 1
 prepare_engine || exit 1
 BASE_KIND=$(ensure_node_base) || exit 1
-IMAGES_BEFORE=$(engine images -a -q --no-trunc | sort -u)
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
-BASE_REF=$(ensure_ca_base "$EXTRA_CA_DIR" "localhost/opencode-bench-base:$RUN_ID") || exit 1
+BASE_REF=$(ensure_ca_base "$EXTRA_CA_DIR") || exit 1
 
 # The one-line change: a comment appended to the plugin's entry file (any file in plugin/ that the image copies).
 change_plugin_one_line() {
@@ -138,6 +137,7 @@ measure() {
   local context="$SCRATCH/$name-context" tag="localhost/opencode-bench-$name:$RUN_ID"
   make_build_context "$context"
   log "$name: cold build (--no-cache)"
+  CREATED_IMAGES+=("$tag" "$tag-plugin-edit")
   RESULT[$name.cold]=$(timed_build "$name-cold" "$containerfile" "$context" "$tag" --no-cache) || return 1
   RESULT[$name.size]=$(size_mb "$tag")
   log "$name: run, first 200, health check, stop ($RUN_REPEATS times)"
@@ -150,7 +150,6 @@ measure() {
   change_plugin_one_line "$context"
   log "$name: rebuild after a one-line change in plugin/"
   RESULT[$name.rebuild]=$(timed_build "$name-rebuild" "$containerfile" "$context" "$tag-plugin-edit") || return 1
-  CREATED_IMAGES+=("$tag" "$tag-plugin-edit")
 }
 
 T0=$(now)

@@ -4,15 +4,18 @@
 #
 #   bash tools/harness/prove-image.sh [--keep] [--engine podman|docker] [--extra-ca-dir DIR] [--containerfile FILE]
 #
-# --keep            leave the containers and images it made (default: remove all of them)
+# --keep            leave the containers (stopped), the image and the build context it made, and name them
+#                   (default: remove them; the layer cache and the bases stay either way)
 # --engine          podman (default) or docker (a private dockerd under the working folder)
 # --extra-ca-dir    CA certificates (*.crt) the build must trust, e.g. a TLS-intercepting proxy's; default
-#                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image passed
-#                   as BASE_IMAGE, never into the Containerfile.
+#                   /usr/local/share/ca-certificates when it has any. They go into a local derived base image
+#                   (tools/make-ca-base.sh, localhost/node:20-slim-with-ca, kept) passed as BASE_IMAGE, never into
+#                   the Containerfile.
 # --containerfile   another Containerfile to prove (path inside the repository), default the committed one
 #
-# Everything it keeps between runs (Podman storage, the node:20-slim stand-in, the debootstrap tarball) lives in
-# ~/.cache/opencode-server-harness, shared by every clone on the machine (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
+# Everything it keeps between runs (Podman storage with the build's layer cache, the node:20-slim stand-in, the CA base,
+# the debootstrap tarball, the last $KEPT_LOGS runs' logs) lives in ~/.cache/opencode-server-harness, shared by every
+# clone on the machine (override with HARNESS_WORK_DIR). The last line is "N passed, M failed".
 set -uo pipefail
 
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,21 +27,27 @@ KEEP=0
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# The header comment above, up to the first line that is not a comment.
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
+usage_error() { echo "prove-image.sh: $1" >&2; echo >&2; usage >&2; exit 2; }
+# option_value NAME VALUE: VALUE, or a usage error when it is missing or empty.
+option_value() { [ -n "${2:-}" ] || usage_error "$1 needs a value"; printf '%s' "$2"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1 ;;
-    --engine) ENGINE=${2:?--engine needs podman or docker}; shift ;;
-    --engine=*) ENGINE=${1#*=} ;;
-    --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
+    --engine) ENGINE=$(option_value "$1" "${2:-}") || exit 2; shift ;;
+    --engine=*) ENGINE=$(option_value --engine "${1#*=}") || exit 2 ;;
+    # An empty value is allowed here: it means "no extra CAs".
+    --extra-ca-dir) [ $# -ge 2 ] || usage_error "--extra-ca-dir needs a directory (or \"\" for none)"; EXTRA_CA_DIR=$2; shift ;;
     --extra-ca-dir=*) EXTRA_CA_DIR=${1#*=} ;;
-    --containerfile) CONTAINERFILE_IN_REPO=${2:?}; shift ;;
-    --containerfile=*) CONTAINERFILE_IN_REPO=${1#*=} ;;
+    --containerfile) CONTAINERFILE_IN_REPO=$(option_value "$1" "${2:-}") || exit 2; shift ;;
+    --containerfile=*) CONTAINERFILE_IN_REPO=$(option_value --containerfile "${1#*=}") || exit 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+    *) usage_error "unknown option: $1" ;;
   esac
   shift
 done
+case "$ENGINE" in podman|docker) ;; *) usage_error "--engine must be podman or docker, not '$ENGINE'" ;; esac
 
 # shellcheck source=lib/report.sh
 source "$HARNESS_DIR/lib/report.sh"
@@ -58,17 +67,29 @@ IMAGE_UNDER_TEST="localhost/opencode-server-harness:$RUN_ID"
 LOG_DIR="$WORK_DIR/logs"
 BUILD_LOG="$LOG_DIR/$RUN_ID-build.log"
 CONTEXT_DIR=""
-IMAGES_BEFORE=""
+KEPT_LOGS=20
 mkdir -p "$LOG_DIR"
+# The logs of the last $KEPT_LOGS runs (oldest removed first); a run writes one log of each kind.
+for kind in build refused-config; do
+  ls -1t "$LOG_DIR"/prove-*-"$kind".log 2>/dev/null | tail -n +"$KEPT_LOGS" | xargs -r rm -f
+done
+
+# This run's containers, by the RUN_ID in their names (start_container runs in $(...) and cannot record them).
+run_containers() { engine ps -a --filter "name=$RUN_ID" --format '{{.Names}}' 2>/dev/null | sort | tr '\n' ' '; }
 
 cleanup() {
   local status=$?
   if [ "$KEEP" -eq 1 ]; then
-    log "--keep: leaving image $IMAGE_UNDER_TEST, containers ${STARTED_CONTAINERS[*]:-none}, context $CONTEXT_DIR"
+    log "--keep: leaving containers (stopped): $(run_containers)"
+    log "--keep: leaving image $IMAGE_UNDER_TEST and build context $CONTEXT_DIR; remove them with:"
+    log "  $ENGINE rm $(run_containers); $ENGINE rmi --no-prune $IMAGE_UNDER_TEST; rm -rf $CONTEXT_DIR"
   else
     remove_started
-    # Everything that appeared in the store during the run (the image, its cached build steps, the CA base).
-    [ -z "$IMAGES_BEFORE" ] || remove_images_not_in "$IMAGES_BEFORE"
+    # Only what this run tagged: its cached build steps stay for the next run (and other runs' images are not ours).
+    engine rmi --no-prune "$IMAGE_UNDER_TEST" >/dev/null 2>&1 || true
+    # Untagged build steps made more than a week ago go: the store does not grow without end (and a week-old cache
+    # is rebuilt, with Debian's updates).
+    engine image prune -f --filter until=168h >/dev/null 2>&1 || true
     [ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"
   fi
   stop_private_dockerd
@@ -88,10 +109,8 @@ T_START=$(date +%s.%N)
 # ---- host tools and engine ----
 install_debian_packages curl jq git ca-certificates || exit 1
 # The spec's own tooling (input validation, the shared acceptance script) runs on the repository's npm lockfile.
-if [ ! -x "$REPO_ROOT/node_modules/.bin/tsx" ]; then
-  log "npm ci (the module's tooling)"
-  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || { echo "FAIL npm-ci"; exit 1; }
-fi
+# Skipped when node_modules was installed from this package-lock.json (tools/setup.sh uses the same check).
+bash "$REPO_ROOT/tools/npm-ci-if-needed.sh" . >&2 || { echo "FAIL npm-ci"; exit 1; }
 prepare_engine || { fail_step engine-setup; print_summary; exit 1; }
 log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
 
@@ -99,13 +118,22 @@ log "engine: $ENGINE ($("$ENGINE" --version | head -1))"
 T_PHASE=$(date +%s.%N)
 BASE_KIND=$(ensure_node_base) || { fail_step base-image; print_summary; exit 1; }
 log "base: $NODE_BASE_REF ($BASE_KIND) ready in $(seconds_since "$T_PHASE")s"
-IMAGES_BEFORE=$(engine images -a -q --no-trunc | sort -u)
 
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
-BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR" "localhost/opencode-harness-base:$RUN_ID") \
-  || { fail_step base-with-extra-ca; print_summary; exit 1; }
-[ "$BASE_TAG" = "$NODE_BASE_REF" ] || CREATED_IMAGES+=("$BASE_TAG")
-[ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG"
+BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR") || { fail_step base-with-extra-ca; print_summary; exit 1; }
+[ -z "$EXTRA_CA_DIR" ] || log "extra CAs from $EXTRA_CA_DIR in the local base $BASE_TAG (tools/make-ca-base.sh)"
+# The base that README's by-hand build uses behind a TLS-intercepting proxy: npm in it reaches the registry (the plain
+# base, where npm does not trust the proxy, is shown for contrast when it fails).
+check_ca_base_trusts_the_proxy() {
+  local probe=(npm view --no-update-notifier "opencode-ai@$(opencode_version)" version)
+  engine run --rm --network host --entrypoint "" "$BASE_TAG" "${probe[@]}" >&2 || {
+    echo "npm in $BASE_TAG cannot reach the registry" >&2; return 1; }
+  if ! engine run --rm --network host --entrypoint "" "$NODE_BASE_REF" "${probe[@]}" >/dev/null 2>&1; then
+    echo "(for contrast: npm in the plain $NODE_BASE_REF fails here, so the CAs are what makes it work)" >&2
+  fi
+}
+opencode_version() { sed -n 's/^ARG OPENCODE_VERSION=//p' "$REPO_ROOT/containers/opencode-server/Containerfile"; }
+if [ -n "$EXTRA_CA_DIR" ]; then run_check ca-base-npm-reaches-the-registry check_ca_base_trusts_the_proxy; fi
 
 # A digest-pinned BASE_IMAGE must work: build from <base>@sha256:<digest> (Podman records digests of local images;
 # Docker only has them for pulled or pushed images).
@@ -145,6 +173,25 @@ check_base_digest_pinned() { grep -qE "FROM [^ ]+@sha256:[0-9a-f]{64}" "$BUILD_L
 if [ "$BASE_REF" != "$BASE_TAG" ]; then run_check base-digest-pin check_base_digest_pinned
 else skip_check base-digest-pin "$ENGINE has no digest for a local image"; fi
 run_check recipe-has-no-local-trust check_recipe_has_no_local_trust
+
+# A config.json that OpenCode would refuse stops the build itself (the image's config step runs the real opencode),
+# naming config.json. The same context with one field changed, so every earlier step comes from the layer cache.
+check_build_fails_on_refused_config() {
+  local context="$CONTEXT_DIR.refused-config" log="$LOG_DIR/$RUN_ID-refused-config.log" status
+  rm -rf "$context"; cp -a "$CONTEXT_DIR" "$context"
+  jq '.share = "sometimes"' "$CONTEXT_DIR/config.json" >"$context/config.json"
+  local engine_flags=(--pull=never --format docker); [ "$ENGINE" = docker ] && engine_flags=()
+  timeout 1800 "$ENGINE" build "${engine_flags[@]}" --network host --build-arg "BASE_IMAGE=$BASE_REF" \
+    -f "${CONTAINERFILE/#$CONTEXT_DIR/$context}" -t "$IMAGE_UNDER_TEST-refused-config" "$context" >"$log" 2>&1
+  status=$?
+  rm -rf "$context"
+  engine rmi --no-prune "$IMAGE_UNDER_TEST-refused-config" >/dev/null 2>&1
+  [ "$status" -ne 0 ] || { echo "the build passed with share = \"sometimes\" in config.json" >&2; return 1; }
+  grep -q 'config.json (/root/.config/opencode/opencode.json): OpenCode refuses it' "$log" \
+    || { echo "the build failed without naming config.json; see $log" >&2; tail -5 "$log" >&2; return 1; }
+  grep -q '"sometimes"' "$log" || { echo "the build failed without naming the fault; see $log" >&2; return 1; }
+}
+run_check build-fails-on-a-config-opencode-refuses check_build_fails_on_refused_config
 
 # ---- the image running with defaults ----
 T_PHASE=$(date +%s.%N)

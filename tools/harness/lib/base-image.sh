@@ -136,26 +136,14 @@ ensure_node_base() {
 }
 
 # A local-only base = node:20-slim + extra CA certificates, so that the build's own apt/npm/pip steps trust a
-# TLS-intercepting proxy. Echoes the reference to pass as BASE_IMAGE (node:20-slim itself when there are no CAs).
+# TLS-intercepting proxy: made by tools/make-ca-base.sh, the command the README gives for building by hand, under its
+# stable name, and kept (the same inputs give the same image, so the build's layer cache stays valid). Echoes the
+# reference to pass as BASE_IMAGE (node:20-slim itself when there are no CAs).
+readonly CA_BASE_REF="localhost/node:20-slim-with-ca"
 ensure_ca_base() {
-  local ca_dir=$1 tag=$2
+  local ca_dir=$1
   if [ -z "$ca_dir" ] || [ -z "$(ls "$ca_dir"/*.crt 2>/dev/null)" ]; then echo "$NODE_BASE_REF"; return 0; fi
-  local context; context=$(mktemp -d "$WORK_DIR/ca-base.XXXXXX")
-  mkdir -p "$context/certs"; cp "$ca_dir"/*.crt "$context/certs/"
-  # node:20-slim has no ca-certificates package, hence no bundle to append to: make one from the extra CAs and the
-  # Debian bundle if one is present. The image's own apt step later installs ca-certificates, whose
-  # update-ca-certificates picks the CAs up from /usr/local/share/ca-certificates too.
-  cat >"$context/Containerfile" <<CF
-FROM $NODE_BASE_REF
-COPY certs/ /usr/local/share/ca-certificates/
-RUN mkdir -p /etc/ssl/certs && cat /usr/local/share/ca-certificates/*.crt > /etc/ssl/certs/extra-ca-bundle.pem
-ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/extra-ca-bundle.pem \\
-    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \\
-    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
-    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-CF
-  local no_pull=(--pull=never); [ "$ENGINE" = docker ] && no_pull=()   # docker build never pulls a local tag
-  engine build -q "${no_pull[@]}" --network host -f "$context/Containerfile" -t "$tag" "$context" >/dev/null || { rm -rf "$context"; return 1; }
-  rm -rf "$context"
-  echo "$tag"
+  bash "$REPO_ROOT/tools/make-ca-base.sh" --engine "$ENGINE" --ca-dir "$ca_dir" --from "$NODE_BASE_REF" \
+    --tag "$CA_BASE_REF" >&2 || return 1
+  echo "$CA_BASE_REF"
 }

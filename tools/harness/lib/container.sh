@@ -91,15 +91,7 @@ remove_started() {
   local id
   for id in "${STARTED_CONTAINERS[@]}" $(engine ps -a -q --filter "name=$RUN_ID" 2>/dev/null); do engine rm -f -t 0 "$id" >/dev/null 2>&1 || engine rm -f "$id" >/dev/null 2>&1 || true; done
   STARTED_CONTAINERS=()
+  # Untagged parents only these images use go with them; layers other images or the cache share stay.
   for id in "${CREATED_IMAGES[@]}"; do engine rmi -f "$id" >/dev/null 2>&1 || true; done
   CREATED_IMAGES=()
-}
-
-# Removes every image that is in the store now but was not in the list IMAGES_BEFORE (ids, one per line): the
-# images a run built, their cached build steps and any derived base.
-remove_images_not_in() {
-  local before=$1 image
-  for image in $(engine images -a -q --no-trunc 2>/dev/null | sort -u); do
-    grep -qx "$image" <<<"$before" || engine rmi -f "$image" >/dev/null 2>&1 || true
-  done
 }

@@ -1,0 +1,42 @@
+/**
+ * The README's by-hand build behind a TLS-intercepting proxy is the one the image harness proves: README names
+ * tools/make-ca-base.sh and the base it makes, the script makes and prints that same base, and the harness builds on
+ * the base the script makes (the harness's `ca-base-npm-reaches-the-registry` and `build` checks then run it for real).
+ * The published Containerfile names no CA.
+ */
+import assert from "node:assert/strict"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, it } from "node:test"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const read = (path: string) => readFileSync(join(root, path), "utf8")
+
+describe("building by hand behind a TLS-intercepting proxy", () => {
+  const readme = read("README.md")
+  const script = read("tools/make-ca-base.sh")
+  const harnessBase = read("tools/harness/lib/base-image.sh")
+  const scriptTag = script.match(/^TAG=(\S+)$/m)?.[1]
+
+  it("README's commands: make the base with tools/make-ca-base.sh, then build with it as BASE_IMAGE", () => {
+    assert.ok(scriptTag, "make-ca-base.sh has a default TAG")
+    assert.match(readme, /^bash tools\/make-ca-base\.sh\b/m)
+    const build = readme.match(/^podman build --format docker --build-arg BASE_IMAGE=(\S+) \\\n\s+-f containers\/opencode-server\/Containerfile -t opencode-server \.$/m)
+    assert.ok(build, "README has the podman build command on the CA base")
+    assert.equal(build[1], scriptTag)
+  })
+
+  it("the script prints the same next command", () => {
+    assert.match(script, /echo "build on it: \$ENGINE build.*--build-arg BASE_IMAGE=\$TAG -f containers\/opencode-server\/Containerfile -t opencode-server \."/)
+  })
+
+  it("the harness makes its CA base with the script, under the same name", () => {
+    assert.match(harnessBase, /bash "\$REPO_ROOT\/tools\/make-ca-base\.sh"/)
+    assert.equal(harnessBase.match(/CA_BASE_REF="([^"]+)"/)?.[1], scriptTag)
+  })
+
+  it("the published Containerfile names no CA and no proxy setting", () => {
+    assert.doesNotMatch(read("containers/opencode-server/Containerfile"), /NODE_EXTRA_CA_CERTS|PIP_CERT|SSL_CERT_FILE|ca-certificates\/|--mount=type=secret|https?_proxy/i)
+  })
+})
