@@ -19,8 +19,6 @@ ENGINE=podman
 TAG=localhost/opencode-server:test
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
-# Stable, so the derived base (and every layer built on it) is reused by the next build.
-CA_BASE_TAG=localhost/opencode-harness-base:extra-ca
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,7 +49,10 @@ install_debian_packages curl jq git ca-certificates >&2
 prepare_engine >&2
 ensure_node_base >/dev/null
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
-BASE_REF=$(ensure_ca_base "$EXTRA_CA_DIR" "$CA_BASE_TAG")
+BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR")
+# By digest, as prove-image.sh builds it: BASE_IMAGE lands in a label, so the same reference keeps one layer cache for both.
+BASE_DIGEST=$(engine image inspect --format '{{.Digest}}' "$BASE_TAG" 2>/dev/null || true)
+if [[ "$BASE_DIGEST" == sha256:* ]]; then BASE_REF="${BASE_TAG%:*}@$BASE_DIGEST"; else BASE_REF=$BASE_TAG; fi
 
 CONTEXT_DIR=$(mktemp -d "$WORK_DIR/context.XXXXXX")
 make_build_context "$CONTEXT_DIR"
