@@ -224,8 +224,8 @@ describe("the module's runtime is the SDK's digest-pinned default (issue 8, defe
     assert.ok(readFileSync(new URL("../../dagger/package-lock.json", import.meta.url), "utf8").length > 0)
   })
 
-  it("TypeScript 5.9.3 is its only dependency", () => {
-    assert.deepEqual(modulePackage.dependencies, { typescript: "5.9.3" })
+  it("its dependencies are pinned: TypeScript 5.9.3 and OpenCode's own JSONC parser for config.json", () => {
+    assert.deepEqual(modulePackage.dependencies, { "jsonc-parser": "3.3.1", typescript: "5.9.3" })
   })
 })
 
