@@ -195,7 +195,7 @@ class GraphStore:
 
     async def has_graph(self, group_id: str) -> bool:
         """Whether FalkorDB holds a graph for the group (one key per graph): one round trip, creates nothing."""
-        return bool(await self.base_driver.client.connection.exists(group_id))
+        return bool(await (await self.base_driver()).client.connection.exists(group_id))
 
     async def search(self, group_id: str, query: str, limit: int) -> dict[str, Any]:
         if not await self.has_graph(group_id):
