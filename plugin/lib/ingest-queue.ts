@@ -109,7 +109,8 @@ export class IngestQueue {
       while (this.entries.length > 0) {
         const entry = this.entries[0]!;
         try {
-          await this.options.client.addEpisode(entry.episode, this.options.requestTimeoutMs);
+          // The spool id outlives a lost answer and a restart of OpenCode, so a resend is stored once, not twice.
+          await this.options.client.addEpisode({ ...entry.episode, idempotency_key: entry.id }, this.options.requestTimeoutMs);
         } catch (error) {
           if (error instanceof MemoryRequestError && !error.retryable) {
             this.options.logger.warn("episode-rejected", `memory process rejected an episode, dropped: ${error.message}`);

@@ -9,6 +9,8 @@ export type EpisodeRequest = MemoryScope & {
   source_description: string;
   reference_time?: string;
   session_id?: string;
+  /** Names the episode across resends: the memory process stores one episode per (group, key). */
+  idempotency_key?: string;
 };
 
 export type RecalledFact = { uuid: string; fact: string; valid_at?: string | null; invalid_at?: string | null };

@@ -160,3 +160,44 @@ test("the spool is bounded: beyond the limit the oldest episodes are dropped, wi
     queue.stop();
   }
 });
+
+test("an episode whose answer was lost is resent under the same idempotency key, also after a restart of OpenCode", async () => {
+  const server = await new ContractMemoryServer().start();
+  // Accepted but answered too late (as when Valkey restarts after the XADD): the client gives up and must resend.
+  server.script("POST /episodes", { status: 202, body: { queued: "1-0" }, delayMs: 3000 }, { status: 202, body: { queued: "2-0" }, delayMs: 3000 });
+  const spoolDir = path.join(workDir, "lost-answer");
+  const firstProcess = queueFor(server.url, spoolDir, recordingLogger());
+  let secondProcess: IngestQueue | undefined;
+  try {
+    firstProcess.enqueue(episode("answer lost"));
+    await waitFor(() => server.episodes().length >= 2, 10_000, "the episode sent twice by the first process");
+    firstProcess.stop();
+
+    secondProcess = queueFor(server.url, spoolDir, recordingLogger());
+    await secondProcess.restoreFromSpool();
+    assert.equal(await secondProcess.drained(10_000), true);
+    const keys = server.episodes().map((body) => body.idempotency_key);
+    assert.ok(keys.length >= 3, `sent ${keys.length} times`);
+    assert.match(keys[0], /^\d{15}-\d{6}-[0-9a-f]{8}$/);
+    assert.deepEqual(new Set(keys), new Set([keys[0]]), "every send of one episode carries one key");
+  } finally {
+    firstProcess.stop();
+    secondProcess?.stop();
+    await server.stop();
+  }
+});
+
+test("two episodes with the same content get different idempotency keys", async () => {
+  const server = await new ContractMemoryServer().start();
+  const queue = queueFor(server.url, path.join(workDir, "distinct-keys"), recordingLogger());
+  try {
+    queue.enqueue(episode("same words"));
+    queue.enqueue(episode("same words"));
+    assert.equal(await queue.drained(5000), true);
+    const [first, second] = server.episodes().map((body) => body.idempotency_key);
+    assert.ok(first && second && first !== second, `keys ${first} and ${second}`);
+  } finally {
+    queue.stop();
+    await server.stop();
+  }
+});
