@@ -63,9 +63,7 @@ suite node-tests npx tsx --test --test-reporter=spec --test-concurrency=1 tests/
 for dir in "${pytest_suites[@]}"; do
   suite "pytest-${dir//\//-}" .venv/bin/pytest -q -p no:cacheprovider "$dir"
 done
-# The pod's fault scenario (tests/pod/test_pod_faults.py) is a documented command, not CI: it found a turn stored twice
-# after a Valkey restart in 1 of 4 runs, an open defect (README, "Tests").
-suite pytest-tests-pod .venv/bin/pytest -q -p no:cacheprovider tests/pod --ignore=tests/pod/test_pod_faults.py
+suite pytest-tests-pod .venv/bin/pytest -q -p no:cacheprovider tests/pod
 if [[ -f tools/harness/prove-image.sh ]]; then
   suite image-harness bash tools/harness/prove-image.sh
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from tests.pod import pod_stack, standins
 from tests.pod.pod_stack import DatadogTestAgentOnHost, Pod, Steps
 from tests.support.podman import build_image, harness_work_dir, podman
+from tests.support.server_logs import kept_logs_dir
 from tests.support.real_servers import REPO
 
 sys.path.insert(0, str(REPO / 'tests' / 'doubles'))
@@ -85,6 +87,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
         podman('secret', 'rm', pod_stack.SECRET_NAME, check=False)
         agent.stop()
         model.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed pod step keeps every container's log (`podman logs`) beside the other servers' logs: the pod is gone
+    by the time anyone reads the report."""
+    outcome = yield
+    report = outcome.get_result()
+    stack = getattr(item, 'funcargs', {}).get('stack')
+    if not report.failed or not isinstance(stack, PodStack) or stack.pod is None:
+        return
+    folder = kept_logs_dir() / re.sub(r'[^A-Za-z0-9_.-]+', '_', item.nodeid)
+    folder.mkdir(parents=True, exist_ok=True)
+    for container in stack.pod.spec['spec']['containers']:
+        name = container['name']
+        (folder / f'pod-{name}.log').write_text(stack.pod.logs(name))
+    report.sections.append(('pod container logs', f'kept in {folder}'))
 
 
 from tests.support.podman import opencode_image, podman_session  # noqa: E402,F401  (fixtures for test_image_alone)
