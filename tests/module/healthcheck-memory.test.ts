@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test"
 import { unusedLoopbackPort } from "../support/loopback-port.js"
 import { opencodeBinary } from "../support/opencode-binary.js"
 import { ProbeProgramFile, runProbe, writeProbeProgram } from "../support/probe-program-file.js"
-import { prepareOpencodeHome, REPO_ROOT, startFalkorDB, startRedis, VENV_PYTHON } from "../plugin/support/e2e-stack.js"
+import { memoryProcessEnv, prepareOpencodeHome, REPO_ROOT, startFalkorDB, startRedis } from "../plugin/support/e2e-stack.js"
 import type { TestProcess } from "../plugin/support/processes.js"
 
 const healthcheck = path.join(REPO_ROOT, "scripts", "healthcheck")
@@ -67,14 +67,7 @@ describe("healthcheck's memory check against the real plugin, memory process, Fa
       OPENCODE_DISABLE_MODELS_FETCH: "1",
       OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
       OPENCODE_DISABLE_SHARE: "1",
-      MEMORY_PORT: String(memoryPort),
-      MEMORY_PYTHON: VENV_PYTHON,
-      MEMORY_HEALTH_INTERVAL_MS: "500",
-      FALKORDB_HOST: "127.0.0.1",
-      FALKORDB_PORT: String(falkordb.port),
-      VALKEY_HOST: "127.0.0.1",
-      VALKEY_PORT: String(valkeyPort),
-      OPENAI_API_KEY: "test-key-not-secret",
+      ...memoryProcessEnv({ memory: memoryPort, falkordb: falkordb.port, valkey: valkeyPort }),
       HEALTHCHECK_URL: `http://127.0.0.1:${port}/config?directory=${encodeURIComponent(project)}`,
       PROBE_HEALTHCHECK: healthcheck,
       PROBE_ATTEMPTS: String(attempts),

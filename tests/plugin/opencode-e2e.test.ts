@@ -16,7 +16,7 @@ import {
   startOpencode,
   startOpenAIDouble,
   startRedis,
-  VENV_PYTHON,
+  memoryProcessEnv,
   type OpencodeServer,
 } from "./support/e2e-stack.ts";
 import { waitUntil, type TestProcess } from "./support/processes.ts";
@@ -69,15 +69,8 @@ function memoryAuth(memoryPort: number): Record<string, string> {
 function memoryEnv(memoryPort: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     XDG_RUNTIME_DIR: runtimeDir(),
-    MEMORY_PORT: String(memoryPort),
-    MEMORY_PYTHON: VENV_PYTHON,
-    MEMORY_HEALTH_INTERVAL_MS: "500",
-    FALKORDB_HOST: "127.0.0.1",
-    FALKORDB_PORT: String(falkordb.port),
-    VALKEY_HOST: "127.0.0.1",
-    VALKEY_PORT: String(redis.port),
+    ...memoryProcessEnv({ memory: memoryPort, falkordb: falkordb.port, valkey: redis.port }),
     OPENAI_BASE_URL: llm.baseUrl,
-    OPENAI_API_KEY: "test-key-not-secret",
     GRAPHITI_LLM_MODEL: "double-chat",
     GRAPHITI_SMALL_LLM_MODEL: "double-small",
     GRAPHITI_EMBEDDING_MODEL: "double-embedding",

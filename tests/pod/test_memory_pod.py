@@ -73,12 +73,18 @@ def wait_ready(pod: Pod, timeout: float = READY_TIMEOUT) -> None:
     wait_for(all_pass, timeout, f'every probe of the pod to pass (still failing: {pending})', interval=2)
 
 
-def test_the_pod_comes_up_and_every_probe_passes(stack: PodStack) -> None:
+def play_new_pod(stack: PodStack, step: str) -> Pod:
+    """Plays a fresh pod of the YAML on the stack's volumes and records the time until every probe passes."""
     pod = stack.new_pod()
     started = time.monotonic()
     pod.play()
     wait_ready(pod)
-    stack.steps.record('pod ready (kube play to every probe passing)', time.monotonic() - started)
+    stack.steps.record(step, time.monotonic() - started)
+    return pod
+
+
+def test_the_pod_comes_up_and_every_probe_passes(stack: PodStack) -> None:
+    pod = play_new_pod(stack, 'pod ready (kube play to every probe passing)')
     # The probes passed with the password set: OpenCode refuses a request without it.
     assert opencode(stack, 'GET', '/config', timeout=20, password='wrong')[0] == 401
     sidecar = pod.inspect('opencode-backup')['State']

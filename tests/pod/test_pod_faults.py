@@ -12,7 +12,7 @@ import time
 
 from tests.pod.conftest import PodStack
 from tests.pod.pod_stack import BACKUP_VOLUME, SECRET_NAME, wait_for
-from tests.pod.test_memory_pod import backups_on_remote, chat_turn, wait_ready
+from tests.pod.test_memory_pod import backups_on_remote, chat_turn, play_new_pod, wait_ready
 from tests.support.podman import PodmanError, podman
 
 MARK = 'FAULTTURN'
@@ -49,11 +49,7 @@ def timed_turn(stack: PodStack, number: int) -> float:
 
 
 def test_the_pod_comes_up(stack: PodStack) -> None:
-    pod = stack.new_pod()
-    started = time.monotonic()
-    pod.play()
-    wait_ready(pod)
-    stack.steps.record('faults: pod ready', time.monotonic() - started)
+    play_new_pod(stack, 'faults: pod ready')
     stack.sent = [1]
     timed_turn(stack, 1)
 

@@ -22,6 +22,20 @@ async function httpOk(url: string, init?: RequestInit): Promise<Response | undef
   return response.ok ? response : undefined;
 }
 
+/** What the plugin's memory process needs to reach the real FalkorDB and Valkey (Redis) the test started. */
+export function memoryProcessEnv(ports: { memory: number; falkordb: number; valkey: number }): Record<string, string> {
+  return {
+    MEMORY_PORT: String(ports.memory),
+    MEMORY_PYTHON: VENV_PYTHON,
+    MEMORY_HEALTH_INTERVAL_MS: "500",
+    FALKORDB_HOST: "127.0.0.1",
+    FALKORDB_PORT: String(ports.falkordb),
+    VALKEY_HOST: "127.0.0.1",
+    VALKEY_PORT: String(ports.valkey),
+    OPENAI_API_KEY: "test-key-not-secret",
+  };
+}
+
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--raw", ...args], { timeout: 10_000 });
   return stdout;
