@@ -1,6 +1,7 @@
-import { CacheSharingMode, Container, dag, Directory } from "@dagger.io/dagger"
+import { CacheSharingMode, Container, dag, Directory, type Platform } from "@dagger.io/dagger"
 
 import { VOLUMES_LABEL, type ImageSpec, type ShellCommand, type Step } from "./image-spec.js"
+import { containerOn } from "./platform-container.js"
 
 /** Values of the spec's build arguments, by name (BASE_IMAGE, OPENCODE_VERSION, ...). */
 export type ArgumentValues = Record<string, string>
@@ -8,9 +9,10 @@ export type ArgumentValues = Record<string, string>
 /**
  * Builds the spec on a Dagger container: the same steps as the Containerfile, in the same order, except that cache
  * directories are cache volumes (so nothing needs emptying) and build arguments are set only while a step runs.
+ * On `platform` (as `--platform` does for a Containerfile build), else on the engine's own platform.
  */
-export function applyToContainer(spec: ImageSpec, source: Directory, values: ArgumentValues): Container {
-  let container = dag.container().from(values[spec.baseImageArgument.name])
+export function applyToContainer(spec: ImageSpec, source: Directory, values: ArgumentValues, platform?: Platform): Container {
+  let container = containerOn(platform).from(values[spec.baseImageArgument.name])
   for (const step of spec.steps) {
     container = applyStep(container, step, source, spec, values)
   }

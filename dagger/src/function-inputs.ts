@@ -1,8 +1,11 @@
 /**
- * Checks of the arguments of `healthcheck` and `serve`, run before any container is built or started, so a mistake
- * ends in a message naming the argument instead of a failure deep in the engine.
+ * Checks of the functions' arguments, run before any container is built or started, so a mistake ends in a message
+ * naming the argument instead of a failure deep in the engine.
  */
+import type { Platform } from "@dagger.io/dagger"
+
 import { BuildInputError } from "./build-context.js"
+import { SUPPORTED_PLATFORMS } from "./image-spec.js"
 
 /** What the module needs of a Secret: reading it (the engine resolves env://, file://, cmd://... only then). */
 export interface ReadableSecret {
@@ -46,4 +49,57 @@ export async function requireReadableSecret(argument: string, secret: ReadableSe
   if (value === "") {
     throw new BuildInputError(`${argument} is empty: OpenCode would then run without authentication; leave ${argument} out instead`)
   }
+}
+
+/**
+ * Architecture spellings that name a supported platform. The engine parses a Platform argument with containerd's
+ * platforms.Parse and hands the module its normalized form (core/platform.go, DecodeInput and MarshalJSON), so
+ * `--platform linux/aarch64` arrives as linux/arm64; this table lets the module read a direct caller's value the same way.
+ */
+const ARCHITECTURE_ALIASES: Record<string, string> = { x86_64: "amd64", "x86-64": "amd64", aarch64: "arm64" }
+
+/** The os/arch form of a platform: lower case, aliases resolved, a bare architecture on linux, arm64's default v8 dropped. */
+export function normalizePlatform(value: string): string {
+  const parts = value.trim().toLowerCase().split("/")
+  if (parts.length === 1) parts.unshift("linux")
+  const [os, architecture, ...variant] = parts
+  const arch = ARCHITECTURE_ALIASES[architecture] ?? architecture
+  const kept = arch === "arm64" && variant.join("/") === "v8" ? [] : variant
+  return [os, arch, ...kept].join("/")
+}
+
+/** A platform checked against the image spec's SUPPORTED_PLATFORMS, in its normalized form. */
+function supportedPlatform(argument: string, platform: string, empty: string): Platform {
+  if (platform.trim() === "") throw new BuildInputError(empty)
+  const normalized = normalizePlatform(platform)
+  if (!SUPPORTED_PLATFORMS.includes(normalized)) {
+    throw new BuildInputError(
+      `${argument} ${JSON.stringify(platform)} is not supported: the image is built for ${SUPPORTED_PLATFORMS.join(" and ")} only`,
+    )
+  }
+  return normalized as Platform
+}
+
+/**
+ * The `platform` argument of build, healthcheck and serve. Left out (undefined) it stays undefined: the engine then
+ * builds for its own platform.
+ */
+export function validatePlatform(argument: string, platform: string | undefined): Platform | undefined {
+  if (platform === undefined) return undefined
+  const empty = `${argument} is empty: give ${SUPPORTED_PLATFORMS.join(" or ")}, or leave it out for the engine's own platform`
+  return supportedPlatform(argument, platform, empty)
+}
+
+/** The platforms of one multi-platform image: at least one, each supported, none twice. */
+export function validatePlatforms(argument: string, platforms: string[]): Platform[] {
+  if (platforms.length === 0) {
+    throw new BuildInputError(`${argument} is empty: give one or more of ${SUPPORTED_PLATFORMS.join(", ")}, or leave it out for all of them`)
+  }
+  const empty = `${argument} holds an empty platform: give ${SUPPORTED_PLATFORMS.join(" or ")}`
+  const checked = platforms.map((platform) => supportedPlatform(argument, platform, empty))
+  const twice = checked.find((platform, index) => checked.indexOf(platform) !== index)
+  if (twice) {
+    throw new BuildInputError(`${argument} names ${twice} twice: a multi-platform image holds one variant per platform`)
+  }
+  return checked
 }

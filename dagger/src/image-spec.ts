@@ -15,6 +15,12 @@ export const DEFAULT_OPENCODE_VERSION = "1.18.33"
 
 export const SERVER_PORT = 4096
 
+/**
+ * The platforms the image is built for, as Dagger and `--platform` name them. `build`, `healthcheck`, `serve` and the
+ * multi-platform functions refuse any other before a layer is built; the Containerfile names them in its header.
+ */
+export const SUPPORTED_PLATFORMS = ["linux/amd64", "linux/arm64"]
+
 /** A build argument: `ARG` in the Containerfile, a function argument in Dagger. */
 export interface BuildArgument {
   name: string
@@ -74,6 +80,8 @@ export type Step =
   | { kind: "volume"; paths: string[] }
 
 export interface ImageSpec {
+  /** The platforms (os/arch) the image is built for; anything else is refused before a build. */
+  platforms: string[]
   /** Declared before FROM; its value is the base image reference. */
   baseImageArgument: BuildArgument
   /** Declared after FROM; available to every later step as `${NAME}`. */
@@ -173,6 +181,7 @@ export const HEALTHCHECK_COMMAND = ["/app/scripts/healthcheck"]
 const npmCache: CacheDirectory = { path: "/root/.npm", volume: "opencode-server-npm" }
 
 export const imageSpec: ImageSpec = {
+  platforms: SUPPORTED_PLATFORMS,
   baseImageArgument: {
     name: "BASE_IMAGE",
     default: DEFAULT_BASE_IMAGE,

@@ -11,15 +11,24 @@ import {
   File,
   func,
   object,
+  type Platform,
   Secret,
   Service,
 } from "@dagger.io/dagger"
 
 import { applyToContainer } from "./apply-to-container.js"
-import { BuildContextReader, validateBuildInputs } from "./build-context.js"
-import { requireReadableSecret, validateAttempts, validateImageReference, validateUsername } from "./function-inputs.js"
-import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec } from "./image-spec.js"
+import { BuildContextReader, BuildInputError, validateBuildInputs } from "./build-context.js"
+import {
+  requireReadableSecret,
+  validateAttempts,
+  validateImageReference,
+  validatePlatform,
+  validatePlatforms,
+  validateUsername,
+} from "./function-inputs.js"
+import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec, SUPPORTED_PLATFORMS } from "./image-spec.js"
 import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-stack.js"
+import { multiPlatformTarball, publishMultiPlatform, RegistryCredentials } from "./multi-platform.js"
 import { renderContainerfile } from "./render-containerfile.js"
 import { acceptanceContainer, containerfileDiff, CONTAINERFILE_PATH, healthcheckContainer, serverService } from "./server-runs.js"
 
@@ -58,7 +67,9 @@ export class OpencodeServer {
 
   /**
    * Build the OpenCode server image: the same steps as containers/opencode-server/Containerfile, with apt, npm and pip
-   * behind cache volumes. Fails before the first layer on an empty argument or a missing or malformed input file.
+   * behind cache volumes. Fails before the first layer on an empty argument, a platform other than linux/amd64 or
+   * linux/arm64, or a missing or malformed input file. For arm64, on any engine (another platform than the engine's
+   * runs under its emulation): dagger call build --platform=linux/arm64 export --path=opencode-server-arm64.tar
    */
   @func()
   async build(
@@ -66,10 +77,88 @@ export class OpencodeServer {
     baseImage: string = DEFAULT_BASE_IMAGE,
     /** Release of the opencode-ai npm package; must equal the plugin package version pinned in plugin/package.json. */
     opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
+    /**
+     * Platform to build for: linux/amd64 or linux/arm64; default: the engine's own. A base image pinned by digest must
+     * be pinned by its multi-platform index's digest: a single platform's manifest builds that platform whatever is asked.
+     */
+    platform?: Platform,
   ): Promise<Container> {
+    const checked = validatePlatform("--platform", platform)
+    const [image] = await this.buildFor([checked], baseImage, opencodeVersion)
+    return image
+  }
+
+  /**
+   * The image for several platforms at once: one Container per platform, in the order given, each built as build()
+   * builds it; the form Dagger takes a multi-platform image in (a module or SDK client passes them as platformVariants
+   * to publish or asTarball; publish-multi-platform and multi-platform-tarball do that here). Builds both and prints
+   * their platforms: dagger call platform-variants platform
+   */
+  @func()
+  async platformVariants(
+    /** The platforms, each once, from linux/amd64 and linux/arm64; default: both. */
+    platforms?: Platform[],
+    /** Base image with Node.js 20 on Debian bookworm; pin it by the digest of its multi-platform index. */
+    baseImage: string = DEFAULT_BASE_IMAGE,
+    /** Release of the opencode-ai npm package; must equal the plugin package version pinned in plugin/package.json. */
+    opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
+  ): Promise<Container[]> {
+    const checked = validatePlatforms("--platforms", platforms ?? SUPPORTED_PLATFORMS)
+    return this.buildFor(checked, baseImage, opencodeVersion)
+  }
+
+  /**
+   * Build the image for several platforms and push it as one multi-platform image (an index with a manifest per
+   * platform); returns the address with the index's digest. Never cached, so every call pushes:
+   * dagger call publish-multi-platform --address=registry.example.com/opencode-server:0.1.0
+   */
+  @func({ cache: "never" })
+  async publishMultiPlatform(
+    /** Where to push, as for docker push, e.g. registry.example.com/opencode-server:0.1.0 */
+    address: string,
+    /** The platforms, each once, from linux/amd64 and linux/arm64; default: both. */
+    platforms?: Platform[],
+    /** Base image with Node.js 20 on Debian bookworm; pin it by the digest of its multi-platform index. */
+    baseImage: string = DEFAULT_BASE_IMAGE,
+    /** Release of the opencode-ai npm package; must equal the plugin package version pinned in plugin/package.json. */
+    opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
+    /** User name for the registry, with --registry-password; without both the engine's own credentials for it are used. */
+    registryUsername?: string,
+    /** Password or token for the registry, as a secret address (env://NAME, file://PATH, cmd://COMMAND). */
+    registryPassword?: Secret,
+  ): Promise<string> {
+    const checked = validatePlatforms("--platforms", platforms ?? SUPPORTED_PLATFORMS)
+    validateImageReference("--address", address)
+    const credentials = await registryCredentials(registryUsername, registryPassword)
+    const variants = await this.buildFor(checked, baseImage, opencodeVersion)
+    return publishMultiPlatform(variants, address, credentials)
+  }
+
+  /**
+   * Build the image for several platforms as one multi-platform OCI image archive (an index with a manifest per
+   * platform), e.g. to push later with skopeo copy --all: dagger call multi-platform-tarball export --path=opencode-server.tar
+   */
+  @func()
+  async multiPlatformTarball(
+    /** The platforms, each once, from linux/amd64 and linux/arm64; default: both. */
+    platforms?: Platform[],
+    /** Base image with Node.js 20 on Debian bookworm; pin it by the digest of its multi-platform index. */
+    baseImage: string = DEFAULT_BASE_IMAGE,
+    /** Release of the opencode-ai npm package; must equal the plugin package version pinned in plugin/package.json. */
+    opencodeVersion: string = DEFAULT_OPENCODE_VERSION,
+  ): Promise<File> {
+    const checked = validatePlatforms("--platforms", platforms ?? SUPPORTED_PLATFORMS)
+    return multiPlatformTarball(await this.buildFor(checked, baseImage, opencodeVersion))
+  }
+
+  /**
+   * The image on each platform (undefined: the engine's own), after one check of the build inputs: the platforms are
+   * checked by the caller, before anything is read or built.
+   */
+  private async buildFor(platforms: Array<Platform | undefined>, baseImage: string, opencodeVersion: string): Promise<Container[]> {
     const values = { BASE_IMAGE: baseImage, OPENCODE_VERSION: opencodeVersion }
     await validateBuildInputs(imageSpec, directoryReader(this.source), values)
-    return applyToContainer(imageSpec, this.source, values)
+    return platforms.map((platform) => applyToContainer(imageSpec, this.source, values, platform))
   }
 
   /**
@@ -87,7 +176,7 @@ export class OpencodeServer {
    * Basic auth when a password is given), then the memory process's /health, which must report FalkorDB and Valkey
    * reachable. Returns a JSON report (the /config body with every secret redacted, the memory health, the redacted
    * paths); on failure, an error saying which part failed (opencode or memory) with the server's last log lines.
-   * Never cached.
+   * Never cached. The arm64 image, on any engine: dagger call healthcheck --platform=linux/arm64 --attempts=90
    */
   @func({ cache: "never" })
   async healthcheck(
@@ -107,13 +196,19 @@ export class OpencodeServer {
     valkeyImage: string = DEFAULT_VALKEY_IMAGE,
     /** Start no FalkorDB or Valkey and skip the memory check: OpenCode then runs without memory (it fails open). */
     withoutMemory: boolean = false,
+    /**
+     * Platform of the image, and of FalkorDB and Valkey beside it: linux/amd64 or linux/arm64; default: the engine's
+     * own. Under emulation everything starts slower: raise --attempts.
+     */
+    platform?: Platform,
   ): Promise<string> {
+    const checked = validatePlatform("--platform", platform)
     validateAttempts(attempts)
     validateUsername(username)
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
-    const image = await this.build(baseImage, opencodeVersion)
-    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory })
+    const image = await this.build(baseImage, opencodeVersion, checked)
+    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory, platform: checked })
     if ((await probe.exitCode()) !== 0) {
       throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
     }
@@ -123,6 +218,7 @@ export class OpencodeServer {
   /**
    * The image as a running service on port 4096, with FalkorDB and Valkey beside it:
    * dagger call serve --password=env://OPENCODE_SERVER_PASSWORD up --ports 4096:4096
+   * (add --platform=linux/arm64 for the arm64 image).
    */
   @func()
   async serve(
@@ -140,12 +236,15 @@ export class OpencodeServer {
     valkeyImage: string = DEFAULT_VALKEY_IMAGE,
     /** Start no FalkorDB or Valkey: OpenCode then runs without memory (it fails open). */
     withoutMemory: boolean = false,
+    /** Platform of the image, and of FalkorDB and Valkey beside it: linux/amd64 or linux/arm64; default: the engine's own. */
+    platform?: Platform,
   ): Promise<Service> {
+    const checked = validatePlatform("--platform", platform)
     validateUsername(username)
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
-    const image = await this.build(baseImage, opencodeVersion)
-    return serverService(image, { username, password, falkordbImage, valkeyImage, withoutMemory })
+    const image = await this.build(baseImage, opencodeVersion, checked)
+    return serverService(image, { username, password, falkordbImage, valkeyImage, withoutMemory, platform: checked })
   }
 
   /**
@@ -173,6 +272,19 @@ export class OpencodeServer {
 function validateMemoryImages(falkordbImage: string, valkeyImage: string): void {
   validateImageReference("--falkordb-image", falkordbImage)
   validateImageReference("--valkey-image", valkeyImage)
+}
+
+/** Both or neither: a user name without a password (or the reverse) is a mistake, not a request for anonymous access. */
+async function registryCredentials(username?: string, password?: Secret): Promise<RegistryCredentials | undefined> {
+  if (username === undefined && password === undefined) return undefined
+  if (password === undefined) {
+    throw new BuildInputError("--registry-username needs --registry-password (give both, or neither to use the engine's credentials)")
+  }
+  if (username === undefined || username.trim() === "") {
+    throw new BuildInputError("--registry-password needs --registry-username (give both, or neither to use the engine's credentials)")
+  }
+  await requireReadableSecret("--registry-password", password)
+  return { username, password }
 }
 
 function directoryReader(directory: Directory): BuildContextReader {

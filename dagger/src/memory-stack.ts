@@ -3,7 +3,9 @@
  * services, bound to the server container by hostname, with the image's FALKORDB_HOST/VALKEY_HOST and ports pointed
  * at them.
  */
-import { Container, dag, Service } from "@dagger.io/dagger"
+import { Container, type Platform, Service } from "@dagger.io/dagger"
+
+import { containerOn } from "./platform-container.js"
 
 /**
  * FalkorDB, pinned by tag and digest. The digest is the one public projects record for this tag; it could not be
@@ -29,6 +31,8 @@ export const VALKEY_PORT = 6380
 export interface MemoryStackImages {
   falkordbImage: string
   valkeyImage: string
+  /** The server's platform: the services run on it too, as they would beside it in a pod on that node. */
+  platform?: Platform
 }
 
 export interface MemoryServices {
@@ -41,18 +45,18 @@ export interface MemoryServices {
  * removed, so the engine takes the port check instead (core/service.go, startContainer: `ctr.Config.Healthcheck != nil`
  * picks the Docker check, else newPortHealth over the exposed ports). FalkorDB's web browser is switched off: nothing
  * uses it and it would start a Node server on port 3000. `useEntrypoint` keeps each image's entrypoint in front of the
- * command; given args replace the image's CMD (core/container.go, AsService).
+ * command; given args replace the image's CMD (core/container.go, AsService). Both images are multi-platform upstream,
+ * so each service runs on the server's platform. Pin them by the digest of their multi-platform index: `from` takes
+ * the platform of the image it pulls, so a single platform's manifest digest would run that platform whatever is asked.
  */
 export function memoryServices(images: MemoryStackImages): MemoryServices {
-  const falkordb = dag
-    .container()
+  const falkordb = containerOn(images.platform)
     .from(images.falkordbImage)
     .withoutDockerHealthcheck()
     .withEnvVariable("BROWSER", "0")
     .withExposedPort(FALKORDB_PORT)
     .asService({ useEntrypoint: true })
-  const valkey = dag
-    .container()
+  const valkey = containerOn(images.platform)
     .from(images.valkeyImage)
     .withoutDockerHealthcheck()
     .withExposedPort(VALKEY_PORT)

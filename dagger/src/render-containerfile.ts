@@ -11,7 +11,7 @@ const GENERATED_HEADER = [
 export function renderContainerfile(spec: ImageSpec): string {
   const base = spec.baseImageArgument
   const blocks: string[] = [
-    GENERATED_HEADER.join("\n"),
+    [...GENERATED_HEADER, platformsLine(spec.platforms)].join("\n"),
     `# ${base.description}\nARG ${base.name}=${base.default}\nFROM \${${base.name}}`,
     [`ARG ${base.name}`, ...spec.buildArguments.map((arg) => `# ${arg.description}\nARG ${arg.name}=${arg.default}`)].join(
       "\n",
@@ -26,6 +26,12 @@ export function renderContainerfile(spec: ImageSpec): string {
     previous = step
   }
   return blocks.join("\n\n") + "\n"
+}
+
+/** The header line naming the supported platforms, so a reader of the Containerfile alone knows them. */
+function platformsLine(platforms: string[]): string {
+  const example = platforms.at(-1)
+  return `# Platforms: ${platforms.join(", ")}; pick one with --platform (e.g. --platform ${example}); any other is unsupported.`
 }
 
 /** The instruction keyword each step kind renders to; the equivalence test checks both renderings follow the spec's order. */

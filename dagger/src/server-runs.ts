@@ -2,7 +2,7 @@
  * What `healthcheck`, `serve` and the checks hand the engine, built without an engine call so tests can read the query
  * the SDK records. index.ts checks the arguments and builds the image first.
  */
-import { Container, dag, File, Secret, Service } from "@dagger.io/dagger"
+import { Container, dag, File, type Platform, Secret, Service } from "@dagger.io/dagger"
 
 import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
 import { healthcheckProbe } from "./health-probe.js"
@@ -20,6 +20,8 @@ export interface RunOptions {
   falkordbImage: string
   valkeyImage: string
   withoutMemory: boolean
+  /** The image's platform, which FalkorDB and Valkey then run on; undefined: the engine's own. */
+  platform?: Platform
 }
 
 function memoryFor(options: RunOptions) {
@@ -50,7 +52,10 @@ export function acceptanceContainer(image: Container): Container {
     .withExec(["/bin/sh", "/tmp/acceptance-checks.sh"])
 }
 
-/** `diff -u` of the committed Containerfile and the spec's rendering: exit 1, with the difference shown, when they drift. */
+/**
+ * `diff -u` of the committed Containerfile and the spec's rendering: exit 1, with the difference shown, when they drift.
+ * It runs on the engine's own platform: comparing two texts does not depend on the image's platform.
+ */
 export function containerfileDiff(committed: File): Container {
   return dag
     .container()

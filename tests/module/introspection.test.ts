@@ -11,15 +11,16 @@ import { dirname, join } from "node:path"
 import { after, before, describe, it } from "node:test"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
-import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION } from "../../dagger/src/image-spec.js"
+import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, SUPPORTED_PLATFORMS } from "../../dagger/src/image-spec.js"
 import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "../../dagger/src/memory-stack.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const sdkRoot = dirname(dirname(createRequire(import.meta.url).resolve("@dagger.io/dagger")))
 const sdkPackageRoot = dirname(sdkRoot)
 
-type Argument = { name: string; description: string; type: { kind: string; name?: string }; isOptional: boolean; defaultValue?: unknown; defaultPath?: string; ignore?: string[] }
-type Method = { name: string; description: string; arguments: Record<string, Argument>; returnType: { kind: string; name?: string }; isCheck: boolean; cache?: string }
+type TypeDef = { kind: string; name?: string; typeDef?: TypeDef }
+type Argument = { name: string; description: string; type: TypeDef; isOptional: boolean; defaultValue?: unknown; defaultPath?: string; ignore?: string[] }
+type Method = { name: string; description: string; arguments: Record<string, Argument>; returnType: TypeDef; isCheck: boolean; cache?: string }
 
 describe("the Dagger module as the SDK's introspector sees it", () => {
   let workdir: string
@@ -37,11 +38,14 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
   })
   after(() => rmSync(workdir, { recursive: true, force: true }))
 
+  /** A type as written in the tests: STRING_KIND, Container, Platform[] for a list of Platform. */
+  const typeName = (type: TypeDef): string => (type.typeDef ? `${typeName(type.typeDef)}[]` : (type.name ?? type.kind))
+
   const signature = (method: Method) =>
     Object.fromEntries(
       Object.values(method.arguments).map((argument) => [
         argument.name,
-        { type: argument.type.name ?? argument.type.kind, optional: argument.isOptional, default: argument.defaultValue },
+        { type: typeName(argument.type), optional: argument.isOptional, default: argument.defaultValue },
       ]),
     )
 
@@ -49,13 +53,16 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
     assert.match(object.description, /OpenCode server image/)
   })
 
-  it("has exactly the documented functions: build, exportContainerfile, healthcheck, serve and two checks", () => {
+  it("has exactly the documented functions: build, the three multi-platform ones, exportContainerfile, healthcheck, serve and two checks", () => {
     assert.deepEqual(Object.keys(object.methods).sort(), [
       "acceptanceCriteria",
       "build",
       "containerfileIsCurrent",
       "exportContainerfile",
       "healthcheck",
+      "multiPlatformTarball",
+      "platformVariants",
+      "publishMultiPlatform",
       "serve",
     ])
     for (const method of Object.values(object.methods)) {
@@ -78,13 +85,69 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
     assert.deepEqual(source.ignore, dockerignore)
   })
 
-  it("build returns a Container and takes the base image and OpenCode version, defaulting to the spec's", () => {
+  // A Platform argument left out is undefined, and the module then sends container() without one: the engine's own
+  // platform (core/schema/container.go, container). platforms.test.ts checks the query.
+  const platformArgument = { platform: { type: "Platform", optional: true, default: undefined } }
+
+  it("build returns a Container and takes the base image, OpenCode version and platform, defaulting to the spec's and the engine's", () => {
     const build = object.methods.build
     assert.equal(build.returnType.name, "Container")
     assert.deepEqual(signature(build), {
       baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
       opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
+      ...platformArgument,
     })
+  })
+
+  it("the platform arguments are Dagger's Platform scalar and their help names the supported platforms", () => {
+    for (const name of ["build", "healthcheck", "serve"]) {
+      const platform = object.methods[name].arguments.platform
+      assert.deepEqual(platform.type, { kind: "SCALAR_KIND", name: "Platform" }, `${name}(platform) is the Platform scalar`)
+      for (const supported of SUPPORTED_PLATFORMS) assert.match(platform.description, new RegExp(supported), `${name}(platform) names ${supported}`)
+      assert.match(platform.description, /default: the engine's\s+own/)
+    }
+    for (const name of ["platformVariants", "publishMultiPlatform", "multiPlatformTarball"]) {
+      const platforms = object.methods[name].arguments.platforms
+      assert.deepEqual(platforms.type, { kind: "LIST_KIND", typeDef: { kind: "SCALAR_KIND", name: "Platform" } })
+      assert.equal(platforms.isOptional, true)
+      for (const supported of SUPPORTED_PLATFORMS) assert.match(platforms.description, new RegExp(supported))
+      assert.match(platforms.description, /default: both/)
+    }
+    assert.deepEqual(SUPPORTED_PLATFORMS, ["linux/amd64", "linux/arm64"], "\"both\" in the help means these two")
+  })
+
+  const multiPlatformArguments = {
+    platforms: { type: "Platform[]", optional: true, default: undefined },
+    baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
+    opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
+  }
+
+  it("platformVariants returns a list of Containers, one per platform, and its help has a dagger call example", () => {
+    const variants = object.methods.platformVariants
+    assert.deepEqual(variants.returnType, { kind: "LIST_KIND", typeDef: { kind: "OBJECT_KIND", name: "Container" } })
+    assert.deepEqual(signature(variants), multiPlatformArguments)
+    assert.match(variants.description, /platformVariants/)
+    assert.match(variants.description, /dagger call platform-variants /)
+  })
+
+  it("publishMultiPlatform pushes to an address, takes optional registry credentials (the password a Secret), and is never cached", () => {
+    const publish = object.methods.publishMultiPlatform
+    assert.equal(publish.returnType.kind, "STRING_KIND")
+    assert.deepEqual(signature(publish), {
+      address: { type: "STRING_KIND", optional: false, default: undefined },
+      ...multiPlatformArguments,
+      registryUsername: { type: "STRING_KIND", optional: true, default: undefined },
+      registryPassword: { type: "Secret", optional: true, default: undefined },
+    })
+    assert.equal(publish.cache, "never", "a cached call would return an earlier digest without pushing")
+    assert.match(publish.description, /dagger call publish-multi-platform --address=/)
+  })
+
+  it("multiPlatformTarball returns a File (an OCI archive) and its help shows how to save it", () => {
+    const tarball = object.methods.multiPlatformTarball
+    assert.equal(tarball.returnType.name, "File")
+    assert.deepEqual(signature(tarball), multiPlatformArguments)
+    assert.match(tarball.description, /dagger call multi-platform-tarball export --path=/)
   })
 
   it("exportContainerfile returns a File and takes nothing", () => {
@@ -108,6 +171,7 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
       attempts: { type: "INTEGER_KIND", optional: false, default: 45 },
       ...memoryArguments,
+      ...platformArgument,
     })
     assert.equal(healthcheck.cache, "never")
   })
@@ -121,6 +185,7 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       baseImage: { type: "STRING_KIND", optional: false, default: DEFAULT_BASE_IMAGE },
       opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
       ...memoryArguments,
+      ...platformArgument,
     })
   })
 
