@@ -4,6 +4,7 @@ registry answers, else the harness's stand-in: a debootstrap minbase of the Debi
 on, with the official Node binary and the npm that release ships, from the npm registry), then run offline with Podman:
 the base is that release with that Node and npm, `opencode --version` is the pin, the venv imports, /config answers
 200, the plugin loads and starts the memory process, the health check passes and SIGTERM stops it (not a kill).
+node:24-trixie-slim (Debian 13, Python 3.13) is proven the same way on request: PROVE_TRIXIE_BASE=1.
 
 Which Debian release each tag is built on (nodejs/docker-node versions.json, "debian-default": bookworm for 20, 22
 and 24; trixie only from Node 26 on) and why: docs/benchmarks.md, "Node bases"."""
@@ -45,6 +46,12 @@ BASES = [
     NodeBase('node:22-slim', 'bookworm', '12.', '3.11', '22.23.2', '10.9.8', f'{IMAGE_TAG}-node22'),
     NodeBase('node:24-slim', 'bookworm', '12.', '3.11', '24.19.0', '11.17.0', f'{IMAGE_TAG}-node24'),
 ]
+# Debian 13, as node:<major>-trixie-slim and node:26-slim are: Python 3.13 under a lock compiled for 3.11 (its markers
+# pick numpy 2.5.5 there, and every binary package has a cp313 wheel). Not in CI (another debootstrap and cold build,
+# ~6 min here); opt in with PROVE_TRIXIE_BASE=1 (README, "Bases").
+TRIXIE = NodeBase('node:24-trixie-slim', 'trixie', '13.', '3.13', '24.19.0', '11.17.0', f'{IMAGE_TAG}-node24-trixie')
+BASES.append(pytest.param(TRIXIE, id=TRIXIE.tag, marks=pytest.mark.skipif(
+    not os.environ.get('PROVE_TRIXIE_BASE'), reason='a Debian 13 base is proven on request: PROVE_TRIXIE_BASE=1')))
 
 
 def build_on(base: NodeBase) -> str:
@@ -57,7 +64,7 @@ def build_on(base: NodeBase) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope='module', params=BASES, ids=[base.tag for base in BASES])
+@pytest.fixture(scope='module', params=BASES, ids=lambda base: base.tag)
 def image_on_base(request: pytest.FixtureRequest) -> tuple[NodeBase, str]:
     base: NodeBase = request.param
     return base, build_on(base)
