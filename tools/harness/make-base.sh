@@ -27,18 +27,21 @@ SUITE=bookworm ARCH=amd64 NODE_VERSION=20.20.2 NPM_VERSION=""
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
+usage_error() { echo "make-base.sh: $1" >&2; echo >&2; usage >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --suite) SUITE=${2:?--suite needs a value}; shift ;;
-    --arch) ARCH=${2:?--arch needs a value}; shift ;;
-    --node-version) NODE_VERSION=${2:?--node-version needs a value}; shift ;;
-    --npm-version) NPM_VERSION=${2:?--npm-version needs a value}; shift ;;
-    --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
+    --suite|--arch|--node-version|--npm-version)
+      [ -n "${2:-}" ] || usage_error "$1 needs a value"
+      case "$1" in --suite) SUITE=$2 ;; --arch) ARCH=$2 ;; --node-version) NODE_VERSION=$2 ;; --npm-version) NPM_VERSION=$2 ;; esac
+      shift ;;
+    # An empty value is allowed here: it means "no extra CAs".
+    --extra-ca-dir) [ $# -ge 2 ] || usage_error "--extra-ca-dir needs a directory (or \"\" for none)"; EXTRA_CA_DIR=$2; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "make-base.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+    *) usage_error "unknown option: $1" ;;
   esac
   shift
 done
+case "$ARCH" in amd64|arm64) ;; *) usage_error "--arch must be amd64 or arm64 (the platforms the image supports), not '$ARCH'" ;; esac
 
 # shellcheck source=lib/report.sh
 source "$HARNESS_DIR/lib/report.sh"
