@@ -2,7 +2,7 @@
 # Makes a local base image that trusts extra CA certificates, such as a TLS-intercepting proxy's, so that the
 # Containerfile can be built by hand behind that proxy while the recipe itself never names a CA:
 #
-#   bash tools/make-ca-base.sh [--engine podman|docker] [--ca-dir DIR] [--from REF] [--tag REF]
+#   bash tools/make-ca-base.sh [--engine podman|docker] [--ca-dir DIR] [--from REF] [--tag REF] [--platform P]
 #   podman build --format docker --build-arg BASE_IMAGE=localhost/node:20-slim-with-ca \
 #     -f containers/opencode-server/Containerfile -t opencode-server .
 #
@@ -10,6 +10,8 @@
 # --ca-dir   the CA certificates to trust, as *.crt files (default /usr/local/share/ca-certificates)
 # --from     the base image to extend (default docker.io/library/node:20-slim; a digest-pinned reference pins it)
 # --tag      the name of the local base (default localhost/node:20-slim-with-ca)
+# --platform the base's platform when it is not the host's, e.g. linux/arm64 (needs QEMU user emulation on an amd64
+#            host; tools/harness/make-base.sh sets it up and undoes it)
 #
 # Run it again after the CAs or the base change: with the same inputs the engine's layer cache gives the same image.
 # The base carries the CAs (in /usr/local/share/ca-certificates) and NODE_EXTRA_CA_CERTS, PIP_CERT, SSL_CERT_FILE and
@@ -20,14 +22,15 @@ ENGINE=""
 CA_DIR=/usr/local/share/ca-certificates
 FROM=docker.io/library/node:20-slim
 TAG=localhost/node:20-slim-with-ca
+PLATFORM=""
 
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
 usage_error() { echo "make-ca-base.sh: $1" >&2; echo >&2; usage >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --engine|--ca-dir|--from|--tag)
+    --engine|--ca-dir|--from|--tag|--platform)
       [ -n "${2:-}" ] || usage_error "$1 needs a value"
-      case "$1" in --engine) ENGINE=$2 ;; --ca-dir) CA_DIR=$2 ;; --from) FROM=$2 ;; --tag) TAG=$2 ;; esac
+      case "$1" in --engine) ENGINE=$2 ;; --ca-dir) CA_DIR=$2 ;; --from) FROM=$2 ;; --tag) TAG=$2 ;; --platform) PLATFORM=$2 ;; esac
       shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
@@ -62,6 +65,7 @@ ENV NODE_EXTRA_CA_CERTS=/usr/local/share/extra-ca/bundle.pem \\
 CONTAINERFILE
 
 # The engine's default pull policy: --from is pulled only when it is not in the local store yet.
-"$ENGINE" build -q --network host -f "$context/Containerfile" -t "$TAG" "$context" >/dev/null
+platform=(); [ -z "$PLATFORM" ] || platform=(--platform "$PLATFORM")
+"$ENGINE" build -q --network host "${platform[@]}" -f "$context/Containerfile" -t "$TAG" "$context" >/dev/null
 echo "made $TAG: $FROM trusting ${#certificates[@]} CA certificate(s) from $CA_DIR"
-echo "build on it: $ENGINE build$([ "$ENGINE" = podman ] && echo ' --format docker') --build-arg BASE_IMAGE=$TAG -f containers/opencode-server/Containerfile -t opencode-server ."
+echo "build on it: $ENGINE build$([ "$ENGINE" = podman ] && echo ' --format docker')${PLATFORM:+ --platform $PLATFORM} --build-arg BASE_IMAGE=$TAG -f containers/opencode-server/Containerfile -t opencode-server ."

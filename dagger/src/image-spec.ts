@@ -246,10 +246,12 @@ export const imageSpec: ImageSpec = {
     },
     {
       kind: "run",
-      why: "OpenCode; --omit=optional and its postinstall fetch only this platform's binary (not all twelve)",
+      why:
+        "OpenCode; --omit=optional and its postinstall fetch only this platform's binary (not all twelve); " +
+        "--allow-scripts: npm 12 runs no install script unless allowed (npm 10 ignores the option, 11 only warns)",
       commands: [
         ': "${OPENCODE_VERSION:?set OPENCODE_VERSION to an opencode-ai release, e.g. ' + DEFAULT_OPENCODE_VERSION + '}"',
-        'npm install --global --omit=optional --no-audit --no-fund "opencode-ai@${OPENCODE_VERSION}"',
+        'npm install --global --omit=optional --allow-scripts=opencode-ai --no-audit --no-fund "opencode-ai@${OPENCODE_VERSION}"',
         'rm -rf "$(npm root --global)/opencode-ai/node_modules"',
         'test "$(opencode --version)" = "${OPENCODE_VERSION}"',
       ],

@@ -5,6 +5,7 @@
  * The published Containerfile names no CA.
  */
 import assert from "node:assert/strict"
+import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, it } from "node:test"
@@ -33,7 +34,9 @@ describe("building by hand behind a TLS-intercepting proxy", () => {
 
   it("the harness makes its CA base with the script, under the same name", () => {
     assert.match(harnessBase, /bash "\$REPO_ROOT\/tools\/make-ca-base\.sh"/)
-    assert.equal(harnessBase.match(/CA_BASE_REF="([^"]+)"/)?.[1], scriptTag)
+    // The default selection of lib/base-image.sh (bookworm, amd64, Node 20), read from the sourced library itself.
+    const names = execFileSync("bash", ["-c", 'source tools/harness/lib/base-image.sh && echo "$NODE_BASE_REF $CA_BASE_REF"'], { cwd: root, encoding: "utf8" }).trim().split(" ")
+    assert.deepEqual(names, [script.match(/^FROM=(\S+)$/m)?.[1], scriptTag])
   })
 
   it("the published Containerfile names no CA and no proxy setting", () => {

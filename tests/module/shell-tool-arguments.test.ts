@@ -69,3 +69,29 @@ describe("tools/make-ca-base.sh inputs", () => {
     assert.match(result.stderr, /no \*\.crt file in .*docs/)
   })
 })
+
+describe("tools/harness/make-base.sh and build-image.sh: platforms", () => {
+  for (const [script, name] of [["tools/harness/make-base.sh", "make-base.sh"], ["tools/harness/build-image.sh", "build-image.sh"]]) {
+    it(`${name} --arch s390x: exit 2 naming the supported platforms, before anything is installed or built`, () => {
+      const result = run(script, "--arch", "s390x")
+      assert.equal(result.status, 2, result.stderr)
+      assert.match(result.stderr, new RegExp(`^${name}: --arch must be amd64 or arm64.*not 's390x'`))
+      assert.doesNotMatch(result.stderr, /installing|debootstrap|parameter null or not set|line \d+:/)
+    })
+  }
+
+  it("make-base.sh: a missing value and an unknown option are named, with the usage", () => {
+    for (const [args, message] of [[["--node-version"], /^make-base.sh: --node-version needs a value/], [["--bogus"], /^make-base.sh: unknown option: --bogus/]] as const) {
+      const result = run("tools/harness/make-base.sh", ...args)
+      assert.equal(result.status, 2, result.stderr)
+      assert.match(result.stderr, message)
+      assert.match(result.stderr, /--arch/)
+    }
+  })
+
+  it("emulation.sh without a command prints its usage and exits 2", () => {
+    const result = run("tools/harness/emulation.sh")
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /emulation\.sh enable ARCH/)
+  })
+})

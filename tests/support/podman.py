@@ -9,8 +9,10 @@ Stable API (other suites build on it):
     podman_env() -> dict           os.environ + CONTAINERS_CONF / CONTAINERS_STORAGE_CONF of the working folder
     podman(*args, ...)             runs `podman ARGS` with that environment; CompletedProcess (check=True raises
                                    PodmanError with the command's stderr)
-    build_image(tag) -> str        runs tools/harness/build-image.sh (layer cache kept); returns the tag. With
-                                   OPENCODE_SERVER_IMAGE set, uses that image instead and builds nothing.
+    build_image(tag, options=(), override_variable='OPENCODE_SERVER_IMAGE') -> str
+                                   runs tools/harness/build-image.sh [OPTIONS] (layer cache kept; e.g. ('--arch',
+                                   'arm64')); returns the tag. With the override variable set, uses that image
+                                   instead and builds nothing.
     Podman()                       a tracker: .run(image, *options) -> Container, .volume() -> name,
                                    .pod_create(*options) -> pod id, .cleanup() removes what it made
     Container                      .id .name .exec(*cmd, user=, env=) .logs() .inspect() .stop() .remove() .wait_healthy()
@@ -80,14 +82,16 @@ def podman_available() -> bool:
     return shutil.which('podman') is not None and (harness_work_dir() / 'podman' / 'containers.conf').is_file()
 
 
-def build_image(tag: str = IMAGE_TAG) -> str:
-    """The image under test: OPENCODE_SERVER_IMAGE if set (nothing is built), else the committed Containerfile built
-    by tools/harness/build-image.sh into the harness's store (installs Podman from Debian if needed)."""
-    override = os.environ.get(IMAGE_OVERRIDE_VARIABLE)
+def build_image(tag: str = IMAGE_TAG, options: Sequence[str] = (),
+                override_variable: str = IMAGE_OVERRIDE_VARIABLE) -> str:
+    """The image under test: the image named by the override variable if set (nothing is built), else the committed
+    Containerfile built by tools/harness/build-image.sh OPTIONS into the harness's store (installs Podman from Debian
+    if needed)."""
+    override = os.environ.get(override_variable)
     if override:
         podman('image', 'inspect', override)
         return override
-    result = subprocess.run(['bash', str(BUILD_SCRIPT), '--tag', tag], capture_output=True, text=True,
+    result = subprocess.run(['bash', str(BUILD_SCRIPT), '--tag', tag, *options], capture_output=True, text=True,
                             timeout=BUILD_TIMEOUT, env=dict(os.environ), stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         raise PodmanError(f'{BUILD_SCRIPT.name} failed ({result.returncode}):\n{result.stderr[-4000:]}')

