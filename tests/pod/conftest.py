@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.pod import pod_stack, standins
-from tests.pod.pod_stack import DatadogTestAgentOnHost, Pod, Steps
+from tests.pod.pod_stack import Pod, Steps
+from tests.support.datadog_test_agent import DatadogTestAgent
 from tests.support.podman import build_image, harness_work_dir, podman
 from tests.support.server_logs import kept_logs_dir
 from tests.support.real_servers import REPO
@@ -27,7 +28,7 @@ from openai_compatible_server import OpenAICompatibleServer  # noqa: E402
 class PodStack:
     work_dir: Path
     model: OpenAICompatibleServer
-    agent: DatadogTestAgentOnHost
+    agent: DatadogTestAgent
     gateway: str
     secret_env: dict[str, str]
     steps: Steps
@@ -71,7 +72,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
     remove_pod_volumes(include_backups=True)
     gateway = pod_stack.kube_network_gateway()
     model = OpenAICompatibleServer(host='0.0.0.0', dim=pod_stack.EMBEDDING_DIM).start()
-    agent = DatadogTestAgentOnHost(work_dir).start()
+    # On every host address: the pod's containers reach it through the network's gateway.
+    agent = DatadogTestAgent(work_dir, host='0.0.0.0', ready_timeout=60).start()
     secret_env = {'PATH': os.environ.get('PATH', ''), 'OPENCODE_SERVER_PASSWORD': secrets.token_urlsafe(24),
                   'OPENAI_API_KEY': 'test-key-not-secret'}
     pod_stack.create_secret(secret_env)

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from tests.support.podman import podman
-from tests.support.real_servers import REPO, ManagedProcess, free_ports, http_json, wait_until
+from tests.support.real_servers import REPO, wait_until
 
 DEPLOY = REPO / 'deploy'
 POD_YAML = DEPLOY / 'opencode-memory-pod.yaml'
@@ -34,7 +34,6 @@ OPENCODE_IMAGE = 'localhost/opencode-server:latest'
 BACKUP_VOLUME = 'opencode-memory-test-backups'
 EMBEDDING_DIM = 256
 TEST_DD_ENV = 'pod-test'
-VENV_BIN = Path(sys.executable).parent
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
@@ -102,27 +101,6 @@ def kube_network_gateway() -> str:
         podman('network', 'create', KUBE_NETWORK)
     (network,) = json.loads(podman('network', 'inspect', KUBE_NETWORK).stdout)
     return network['subnets'][0]['gateway']
-
-
-class DatadogTestAgentOnHost(ManagedProcess):
-    """Datadog's APM test agent (ddapm-test-agent), listening on every host address so the pod reaches it."""
-
-    def __init__(self, work_dir: Path) -> None:
-        self.port, otlp_http, otlp_grpc = free_ports(3)
-        super().__init__([str(VENV_BIN / 'ddapm-test-agent'), '--host', '0.0.0.0', '--port', str(self.port),
-                          '--otlp-http-port', str(otlp_http), '--otlp-grpc-port', str(otlp_grpc)],
-                         work_dir / 'test-agent.log')
-
-    def start(self) -> DatadogTestAgentOnHost:
-        super().start()
-        self.wait_ready(lambda: http_json('GET', f'http://127.0.0.1:{self.port}/info', timeout=2)[0] == 200, 60,
-                        'the Datadog test agent')
-        return self
-
-    def traces(self) -> list[list[dict[str, Any]]]:
-        status, traces = http_json('GET', f'http://127.0.0.1:{self.port}/test/traces', timeout=10)
-        assert status == 200, traces
-        return traces
 
 
 def create_secret(environ: dict[str, str]) -> None:

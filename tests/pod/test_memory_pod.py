@@ -18,8 +18,6 @@ from datetime import datetime, timezone
 import urllib.request
 from typing import Any
 
-import pytest
-
 from tests.pod.conftest import PodStack, play_volumes, remove_pod_volumes
 from tests.pod.pod_stack import TEST_DD_ENV, Pod, wait_for
 from tests.support.podman import podman
