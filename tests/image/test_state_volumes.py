@@ -20,6 +20,8 @@ CACHE = '/root/.cache/opencode'
 EXIT_CANNOT_WRITE = 73
 NON_ROOT_READ_ONLY = ['--user', '10001:0', '--read-only', '--tmpfs', '/tmp']
 PLUGIN_URL_PREFIX = 'file:///root/.opencode/plugin/'
+# The lock OpenCode takes for its models.dev refresh (its name: a hash of the path it guards, the same in every container).
+STALE_LOCK = f'{STATE}/locks/da238d7932336b0fe113fd98d3c9b6160c9fd0c9.lock'
 
 
 def api(container: Container, method: str, path: str, body: object | None = None) -> object:
@@ -64,6 +66,10 @@ def test_state_outlives_the_container_and_the_image_runs_as_any_uid_on_a_read_on
     second.stop()
     second.remove()
 
+    # A lock a root container left when it stopped while holding it (OpenCode makes them 0700): seen in a CI run, where
+    # uid 10001 then failed to stat it (EACCES) on its models.dev refresh, which takes this very lock.
+    podman_command('run', '--rm', '--network', 'none', '--entrypoint', 'sh', *volume_options(volumes), opencode_image, '-c',
+                   f'umask 0002 && mkdir -p {STALE_LOCK} && chmod 0700 {STALE_LOCK} && touch {STALE_LOCK}/heartbeat')
     restricted = start_server(image, opencode_image, volumes, *NON_ROOT_READ_ONLY)
     assert restricted.exec('id', '-u').stdout.strip() == '10001'
     assert restricted.exec('sh', '-c', 'echo $HOME').stdout.strip() == '/root'
@@ -75,6 +81,7 @@ def test_state_outlives_the_container_and_the_image_runs_as_any_uid_on_a_read_on
     restricted.wait_healthy(timeout=120)
     logs = restricted.logs()
     assert '[graphiti-memory] started memory process' in logs, logs[-3000:]
+    assert restricted.exec('test', '-e', STALE_LOCK, check=False).returncode != 0, 'the stale lock is still in the way'
     server_log = restricted.exec('sh', '-c', f'cat {DATA}/log/*.log').stdout
     assert 'EROFS' not in server_log and 'EACCES' not in server_log, server_log[-3000:]
     # the root filesystem really is read-only
