@@ -248,8 +248,15 @@ class GraphStore:
         results = await graphiti.search_(query, config=config, group_ids=[group_id])
         return results.edges, results.episodes
 
+    async def require_graph(self, group_id: str) -> None:
+        """Refuses a group FalkorDB holds no graph for, before anything could create one (its indexes would make
+        an empty graph that every later backup exports)."""
+        if not await self.has_graph(group_id):
+            raise NotFound(f'no memory for group {group_id}')
+
     async def forget(self, group_id: str, item_uuid: str) -> str:
         """Remove an episode (with what only it supports), an entity or a fact."""
+        await self.require_graph(group_id)
         graphiti = await self.graph_for(group_id)
         rows = await self._query(graphiti, 'MATCH (n {uuid: $uuid}) RETURN labels(n) AS labels', uuid=item_uuid)
         if rows:

@@ -41,6 +41,7 @@ def _is_embedding(key: str, value: Any) -> bool:
 
 
 async def export_group(store: GraphStore, group_id: str) -> dict[str, Any]:
+    await store.require_graph(group_id)
     graphiti = await store.graph_for(group_id)
     node_rows, _, _ = await graphiti.driver.execute_query(
         'MATCH (n) RETURN labels(n) AS labels, properties(n) AS properties ORDER BY n.uuid'
