@@ -20,14 +20,43 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 const env = process.env;
 const REDACTED = "[redacted]";
 const PLACEHOLDER = /\{(env|file):[^}]*\}/;
-const SECRET_WORDS = new Set(["key", "apikey", "token", "password", "passwd", "passphrase", "secret", "secrets", "credential", "credentials", "authorization"]);
+const SECRET_WORDS = new Set([
+  "apikey", "auth", "authorization", "bearer", "cookie", "cookies", "credential", "credentials", "key", "pass", "passphrase",
+  "passwd", "password", "pat", "pwd", "secret", "secrets", "signature", "token",
+]);
 /** Shorter values are redacted only where a whole string equals one: replacing "abc" inside every string would garble. */
 const MIN_SCRUB_LENGTH = 6;
 
 /** Whether a config key or environment variable names a secret: one of its words (camelCase, snake_case, kebab-case) does. */
 export function namesSecret(name) {
-  const words = String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/);
+  const words = String(name)
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
   return words.some((word) => SECRET_WORDS.has(word));
+}
+
+/**
+ * Credentials a string carries in a recognisable shape, whatever key it sits under: a URL's user-info
+ * (https://alice:pw@host), a query parameter naming a secret (?access_token=…), a command-line flag naming one
+ * (--api-key=…), an environment assignment (GITHUB_TOKEN=…) or a header line (Authorization: Bearer …).
+ */
+export function scrubCredentialShapes(text) {
+  return String(text)
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\/\s@?#]+@/gi, "$1" + REDACTED + "@")
+    .replace(/([?&;])([^=&#\s?;]+)=([^&#\s;"']*)/g, (whole, separator, name) => (namesSecret(name) ? separator + name + "=" + REDACTED : whole))
+    .replace(/^(-{1,2}[A-Za-z0-9_.-]+|[A-Za-z_][A-Za-z0-9_]*)=(.+)$/s, (whole, name) => (namesSecret(name.replace(/^-+/, "")) ? name + "=" + REDACTED : whole))
+    .replace(/^([A-Za-z0-9-]+):\s*(.+)$/s, (whole, name) => (namesSecret(name) ? name + ": " + REDACTED : whole));
+}
+
+/** An argv-like list (an MCP server's command): the item after a flag that names a secret (--token xyz) is redacted. */
+function redactArgv(items) {
+  return items.map((item, index) => {
+    const previous = items[index - 1];
+    if (typeof previous === "string" && /^-{1,2}[A-Za-z0-9_.-]+$/.test(previous) && namesSecret(previous.replace(/^-+/, "")) && typeof item === "string") return REDACTED;
+    return item;
+  });
 }
 
 function readIfPresent(path) {
@@ -70,7 +99,14 @@ export function redactConfig(served, committed, secrets, redactedPaths = [], pat
     return REDACTED;
   }
   if (Array.isArray(served)) {
-    return served.map((item, index) => redactConfig(item, Array.isArray(committed) ? committed[index] : undefined, secrets, redactedPaths, path + "[" + index + "]"));
+    const argv = redactArgv(served);
+    return argv.map((item, index) => {
+      if (item === REDACTED && served[index] !== REDACTED) {
+        redactedPaths.push(path + "[" + index + "]");
+        return REDACTED;
+      }
+      return redactConfig(item, Array.isArray(committed) ? committed[index] : undefined, secrets, redactedPaths, path + "[" + index + "]");
+    });
   }
   if (served !== null && typeof served === "object") {
     const result = {};
@@ -87,7 +123,7 @@ export function redactConfig(served, committed, secrets, redactedPaths = [], pat
     return result;
   }
   if (typeof served === "string") {
-    const scrubbed = scrub(served, secrets);
+    const scrubbed = scrubCredentialShapes(scrub(served, secrets));
     if (scrubbed !== served) redactedPaths.push(path);
     return scrubbed;
   }
@@ -164,7 +200,8 @@ async function main() {
   };
   const fail = (part, message) => {
     const tail = serverOutputTail(server ? outputFile : "", env.PROBE_LOG_DIRECTORY || "");
-    process.stderr.write(scrub(part + ": " + message + "\n" + tail, secrets) + "\n");
+    const scrubbed = scrub(part + ": " + message + "\n" + tail, secrets).split("\n").map(scrubCredentialShapes).join("\n");
+    process.stderr.write(scrubbed + "\n");
     stopServer();
     process.exit(1);
   };
