@@ -1,4 +1,5 @@
-"""Logs go to stderr, one line per event, bounded in size (graphiti logs whole query parameters on errors)."""
+"""Logs go to stderr, one line per event, bounded in size, and never with episode or query text: graphiti and the
+clients under it log failed queries with their parameters and requests with their bodies."""
 
 from __future__ import annotations
 
@@ -20,6 +21,28 @@ class TruncatingFormatter(logging.Formatter):
         if len(text) > MAX_MESSAGE_CHARS:
             return text[:MAX_MESSAGE_CHARS] + f'… [{len(text) - MAX_MESSAGE_CHARS} more chars]'
         return text
+
+
+# Libraries that handle episode text and queries: their records keep the first line of the message only (graphiti's
+# FalkorDB driver puts the query on the second line and its parameters, the episode's text, on the third).
+CONTENT_HANDLING_LOGGERS = ('graphiti_core', 'falkordb', 'redis', 'openai', 'httpx', 'httpcore')
+FIRST_LINE_MAX_CHARS = 300
+
+
+class ContentFreeFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(CONTENT_HANDLING_LOGGERS):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's malformed format string: say so rather than print its arguments
+            message = str(record.msg)
+        first_line = message.split('\n', 1)[0][:FIRST_LINE_MAX_CHARS]
+        if record.exc_info and record.exc_info[1] is not None:
+            first_line += f' ({type(record.exc_info[1]).__name__})'
+        record.msg, record.args = first_line, None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
 
 
 class UnreachableAgentFilter(logging.Filter):
@@ -55,6 +78,7 @@ class UnreachableAgentFilter(logging.Filter):
 def configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(TruncatingFormatter('%(asctime)s %(levelname)s %(name)s: %(message)s'))
+    handler.addFilter(ContentFreeFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get('MEMORY_LOG_LEVEL', 'INFO').upper())
