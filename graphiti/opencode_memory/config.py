@@ -43,6 +43,8 @@ class Settings:
     llm_client_kind: str = 'auto'
     stream_key: str = 'opencode-memory:episodes'
     dead_letter_key: str = 'opencode-memory:episodes:dead'
+    # A dead letter holds the episode's text for an operator to inspect and replay; past this age it is deleted.
+    dead_letter_max_age_seconds: float = 7 * 24 * 3600
     attempts_key: str = 'opencode-memory:episodes:attempts'
     consumer_group: str = 'memory-manager'
     consumer_name: str = 'memory-manager'
@@ -77,6 +79,7 @@ class Settings:
             llm_client_kind=os.environ.get('GRAPHITI_LLM_CLIENT') or 'auto',
             stream_key=os.environ.get('MEMORY_STREAM_KEY') or 'opencode-memory:episodes',
             dead_letter_key=os.environ.get('MEMORY_DEAD_LETTER_KEY') or 'opencode-memory:episodes:dead',
+            dead_letter_max_age_seconds=_float('MEMORY_DEAD_LETTER_MAX_AGE_SECONDS', 7 * 24 * 3600),
             attempts_key=(os.environ.get('MEMORY_STREAM_KEY') or 'opencode-memory:episodes') + ':attempts',
             consumer_group=os.environ.get('MEMORY_CONSUMER_GROUP') or 'memory-manager',
             consumer_name=os.environ.get('MEMORY_CONSUMER_NAME') or 'memory-manager',

@@ -115,6 +115,11 @@ class DurableQueue:
         """Entries not yet stored (pending or not yet read): completed ones are deleted."""
         return int(await self.valkey.xlen(self.stream))
 
+    async def expire_dead_letters(self, max_age_seconds: float) -> int:
+        """Deletes dead letters older than the age (stream ids begin with their time in ms); returns how many."""
+        oldest_kept_ms = int((time.time() - max_age_seconds) * 1000)
+        return int(await self.valkey.xtrim(self.dead_letters, minid=f'{oldest_kept_ms}-0', approximate=False))
+
     async def dead_letter_count(self) -> int:
         return int(await self.valkey.xlen(self.dead_letters))
 

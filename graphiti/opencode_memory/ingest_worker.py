@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 
 from .config import Settings
 from .durable_queue import DurableQueue, QueuedEntry
@@ -16,6 +17,8 @@ from .outage_report import OutageReport
 from .tracing import traced
 
 logger = logging.getLogger(__name__)
+# Expiry runs a few times per max age, at most once a minute.
+DEAD_LETTER_EXPIRY_INTERVAL_SECONDS = 60.0
 
 
 class IngestWorker:
@@ -52,8 +55,13 @@ class IngestWorker:
         if not stop.is_set():
             self.valkey_outage.recovered()
         failures = 0
+        next_expiry = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_expiry:
+                    await self.expire_dead_letters()
+                    next_expiry = time.monotonic() + min(
+                        DEAD_LETTER_EXPIRY_INTERVAL_SECONDS, max(1.0, self.settings.dead_letter_max_age_seconds / 4))
                 entry = await self.queue.next_entry(block_ms=1000)
                 failures = 0
                 self.valkey_outage.recovered()
@@ -69,6 +77,12 @@ class IngestWorker:
                 else:
                     logger.warning('ingest loop: %s; retrying in %.1fs', describe(error), delay)
                 await _sleep_unless_stopped(stop, delay)
+
+    async def expire_dead_letters(self) -> None:
+        expired = await self.queue.expire_dead_letters(self.settings.dead_letter_max_age_seconds)
+        if expired:
+            logger.info('deleted %d dead letter(s) older than %.0f s (MEMORY_DEAD_LETTER_MAX_AGE_SECONDS)',
+                        expired, self.settings.dead_letter_max_age_seconds)
 
     async def process(self, entry: QueuedEntry, stop: asyncio.Event) -> None:
         outages = 0

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from .config import Settings
 from .durable_queue import DurableQueue, connect_valkey
-from .episodes import BadRequest, clean_text, parse_episode_request
+from .episodes import BadRequest, EpisodeRequest, clean_text, parse_episode_request
 from .graph_store import GraphStore
 from .group_ids import resolve_group_id
 from .ingest_worker import IngestWorker
 from .portability import export_group, import_group
+from .secret_scrub import PRIVATE_REMOVED, REMOVED, scrub
 from .tracing import traced
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,23 @@ def _group_from(body: dict[str, Any]) -> str:
     return group_id
 
 
+def scrub_episode(request: EpisodeRequest) -> EpisodeRequest:
+    """The episode as it may be kept: secrets and `<private>` spans out of its text and name (counts logged, never
+    what was removed)."""
+    content, name = scrub(request.content), scrub(request.name)
+    removed = content.secrets_removed + name.secrets_removed
+    private = content.private_spans_removed + name.private_spans_removed
+    if removed or private:
+        logger.info('removed %d secret(s) and %d <private> span(s) from an episode for group %s',
+                    removed, private, request.group_id)
+    if content.unclosed_private_span or name.unclosed_private_span:
+        logger.warning('an episode for group %s opens <private> without closing it: everything after it was dropped',
+                       request.group_id)
+    if not content.text.replace(PRIVATE_REMOVED, '').replace(REMOVED, '').strip():
+        raise BadRequest('content is empty once its <private> spans and secrets are removed')
+    return replace(request, content=content.text, name=name.text)
+
+
 class MemoryService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -47,7 +66,7 @@ class MemoryService:
         await self.valkey.aclose()
 
     async def enqueue_episode(self, body: Any) -> dict[str, Any]:
-        request = parse_episode_request(body, self.settings.max_episode_bytes)
+        request = scrub_episode(parse_episode_request(body, self.settings.max_episode_bytes))
         with traced('memory.enqueue', group_id=request.group_id):
             entry_id = await self.queue.enqueue(request.to_stream_fields())
         logger.info(
