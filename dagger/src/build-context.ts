@@ -1,4 +1,5 @@
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser"
+import { parse as parseJsonc } from "./jsonc/parser.js"
+import { printParseErrorCode, type ParseError } from "./jsonc/types.js"
 
 import type { BuildArgument, ImageSpec } from "./image-spec.js"
 
