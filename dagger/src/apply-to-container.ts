@@ -14,7 +14,7 @@ export type ArgumentValues = Record<string, string>
 export function applyToContainer(spec: ImageSpec, source: Directory, values: ArgumentValues, platform?: Platform): Container {
   let container = containerOn(platform).from(values[spec.baseImageArgument.name])
   for (const step of spec.steps) {
-    container = applyStep(container, step, source, spec, values)
+    container = applyStep(container, step, source, spec, values, platform)
   }
   return container
 }
@@ -29,7 +29,14 @@ function runScript(commands: ShellCommand[]): string {
   return ["set -eux", ...commands.map(shellLine)].join("; ")
 }
 
-function applyStep(container: Container, step: Step, source: Directory, spec: ImageSpec, values: ArgumentValues) {
+function applyStep(
+  container: Container,
+  step: Step,
+  source: Directory,
+  spec: ImageSpec,
+  values: ArgumentValues,
+  platform?: Platform,
+) {
   switch (step.kind) {
     case "label":
       return Object.entries(step.labels).reduce(
@@ -44,7 +51,7 @@ function applyStep(container: Container, step: Step, source: Directory, spec: Im
     case "workdir":
       return container.withWorkdir(step.path)
     case "run":
-      return applyRun(container, step, spec, values)
+      return applyRun(container, step, spec, values, platform)
     case "copy":
       return step.sources.reduce((next, path) => {
         if (path.endsWith("/")) return next.withDirectory(step.destination, source.directory(path))
@@ -71,15 +78,26 @@ function applyStep(container: Container, step: Step, source: Directory, spec: Im
   }
 }
 
+/**
+ * A cache volume per platform: the engine holds a LOCKED volume for one exec at a time, whatever the platform
+ * (core/container.go, lockMountedCaches), so with one name the amd64 and arm64 builds of publish-multi-platform would
+ * take turns instead of running side by side; and apt's and pip's caches hold platform-specific packages anyway.
+ * Undefined (the engine's own platform) has a name of its own.
+ */
+export function cacheVolumeName(volume: string, platform?: Platform): string {
+  return `${volume}-${platform ? platform.replace(/[^a-z0-9]+/gi, "-") : "engine-platform"}`
+}
+
 function applyRun(
   container: Container,
   step: Extract<Step, { kind: "run" }>,
   spec: ImageSpec,
   values: ArgumentValues,
+  platform?: Platform,
 ): Container {
   let prepared = container
   for (const cache of step.caches) {
-    prepared = prepared.withMountedCache(cache.path, dag.cacheVolume(cache.volume), {
+    prepared = prepared.withMountedCache(cache.path, dag.cacheVolume(cacheVolumeName(cache.volume, platform)), {
       sharing: CacheSharingMode.Locked,
     })
   }

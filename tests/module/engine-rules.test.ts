@@ -9,6 +9,7 @@ import { describe, it } from "node:test"
 
 import { Container, dag } from "@dagger.io/dagger"
 
+import { applyToContainer } from "../../dagger/src/apply-to-container.js"
 import { PROBE_INTERVAL_SECONDS } from "../../dagger/src/health-probe.js"
 import { COPIED_PATHS, ENTRYPOINT, imageSpec } from "../../dagger/src/image-spec.js"
 import {
@@ -236,3 +237,23 @@ describe("the module's runtime is the SDK's digest-pinned default (issue 8, defe
 
 
 
+
+describe("cache volumes are per platform (issue 21, item 7)", () => {
+  // core/container.go, lockMountedCaches: a LOCKED cache volume is held by one exec at a time, by name, whatever the
+  // platform, so amd64 and arm64 builds sharing names would take turns instead of running side by side.
+  const values = { BASE_IMAGE: "node:20-slim", OPENCODE_VERSION: "1.18.33" }
+  const cacheKeys = (platform?: string) =>
+    operations(applyToContainer(imageSpec, dag.directory(), values, platform as never), "withMountedCache").map(
+      (mount) => String(queryTree(mount.args!.cache)[0].args!.key),
+    )
+
+  it("the amd64 and arm64 builds, and the engine-platform build, lock no volume in common", () => {
+    const amd64 = cacheKeys("linux/amd64")
+    const arm64 = cacheKeys("linux/arm64")
+    const enginePlatform = cacheKeys(undefined)
+    assert.ok(amd64.length >= 4, `only ${amd64.length} cache mounts`)
+    assert.deepEqual(amd64.filter((key) => arm64.includes(key) || enginePlatform.includes(key)), [])
+    assert.ok(amd64.every((key) => key.endsWith("-linux-amd64")), amd64.join(", "))
+    assert.ok(arm64.every((key) => key.endsWith("-linux-arm64")), arm64.join(", "))
+  })
+})
