@@ -5,6 +5,7 @@ import {
   HEALTHCHECK_COMMAND,
   imageSpec,
   PLUGIN_DEPENDENCY_DIRECTORIES,
+  SECRET_CHECK_SCRIPT,
   STATE_CHECK_SCRIPT,
   STATE_DIRECTORIES,
   VENV_MODULES,
@@ -55,6 +56,7 @@ export function acceptanceChecks(opencodeVersion = DEFAULT_OPENCODE_VERSION): Ac
     { name: "/root is traversable by group 0", command: "stat -c %A /root | grep -q '^d...r.x'" },
     { name: "HOME is /root for every uid", command: 'test "$HOME" = /root' },
     { name: "the state check script is executable", command: `test -x ${STATE_CHECK_SCRIPT}` },
+    { name: "the secret check script is executable", command: `test -x ${SECRET_CHECK_SCRIPT}` },
   )
   for (const [name, value] of Object.entries(environmentDefaults())) {
     checks.push({ name: `${name} defaults to ${value}`, command: `test "$${name}" = "${value}"` })

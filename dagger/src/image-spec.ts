@@ -142,6 +142,7 @@ export const STATE_DIRECTORIES = [
 
 /** Checks that every state directory is writable before the server starts, naming any that is not (one line). */
 export const STATE_CHECK_SCRIPT = "/app/scripts/check-state-dirs"
+export const SECRET_CHECK_SCRIPT = "/app/scripts/check-secrets"
 
 /**
  * `opencode debug config` loads the config as `opencode serve` does and exits non-zero, naming the file and the fault,
@@ -165,6 +166,9 @@ export const ENTRYPOINT = [
   // -g: SIGTERM reaches the whole process group, so the memory process stops with OpenCode.
   "-g",
   "--",
+  // Refuses, in one line naming the variable, a secret given both as NAME and NAME_FILE or a NAME_FILE it cannot read,
+  // and a public bind without OPENCODE_SERVER_PASSWORD; hands each secret on only as far as its reader.
+  SECRET_CHECK_SCRIPT,
   // Fails fast, in one log line naming the path, when a volume is read-only or not writable by this uid/group 0.
   STATE_CHECK_SCRIPT,
   "ddtrace-run",
@@ -220,6 +224,10 @@ export const imageSpec: ImageSpec = {
         DD_SERVICE: "opencode-server",
         DD_VERSION: IMAGE_VERSION,
         GRAPHITI_TELEMETRY_ENABLED: "false",
+        // OpenCode would otherwise download language servers (unpinned: a branch head, gopls@latest) and the
+        // models.dev list at run time; the image is pinned and starts offline (docs/security.md says how to opt in).
+        OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+        OPENCODE_DISABLE_MODELS_FETCH: "1",
         PIP_DISABLE_PIP_VERSION_CHECK: "1",
         PYTHONUNBUFFERED: "1",
         PATH: "/opt/venv/bin:${PATH}",

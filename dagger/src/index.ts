@@ -238,13 +238,32 @@ export class OpencodeServer {
     withoutMemory: boolean = false,
     /** Platform of the image, and of FalkorDB and Valkey beside it: linux/amd64 or linux/arm64; default: the engine's own. */
     platform?: Platform,
+    /**
+     * Serve without --password, on a network you trust: every route, the shell included, answers anyone who reaches
+     * the port. Without it, a call with no --password is refused (as the image refuses to start).
+     */
+    allowNoPassword: boolean = false,
   ): Promise<Service> {
     const checked = validatePlatform("--platform", platform)
     validateUsername(username)
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
+    else if (!allowNoPassword) {
+      throw new BuildInputError(
+        "serve needs --password (env://NAME, file://PATH or cmd://COMMAND): without one OpenCode answers every route, " +
+          "its shell included, to anyone who reaches the port; add --allow-no-password only on a network you trust",
+      )
+    }
     const image = await this.build(baseImage, opencodeVersion, checked)
-    return serverService(image, { username, password, falkordbImage, valkeyImage, withoutMemory, platform: checked })
+    return serverService(image, {
+      username,
+      password,
+      allowNoPassword: !password && allowNoPassword,
+      falkordbImage,
+      valkeyImage,
+      withoutMemory,
+      platform: checked,
+    })
   }
 
   /**

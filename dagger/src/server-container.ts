@@ -19,6 +19,8 @@ export const READINESS_START_INTERVAL = "1s"
 export interface ServerOptions {
   username: string
   password?: Secret
+  /** Serve without a password on purpose: sets the image's opt-out, OPENCODE_SERVER_ALLOW_NO_PASSWORD=1. */
+  allowNoPassword?: boolean
   /** FalkorDB and Valkey to bind; undefined leaves memory out (the memory process then fails open). */
   memory?: MemoryServices
 }
@@ -27,6 +29,7 @@ export interface ServerOptions {
 export function serverContainer(image: Container, options: ServerOptions): Container {
   let server = image.withEnvVariable("OPENCODE_SERVER_USERNAME", options.username)
   if (options.password) server = server.withSecretVariable("OPENCODE_SERVER_PASSWORD", options.password)
+  else if (options.allowNoPassword) server = server.withEnvVariable("OPENCODE_SERVER_ALLOW_NO_PASSWORD", "1")
   if (options.memory) server = withMemoryStack(server, options.memory)
   return server
 }

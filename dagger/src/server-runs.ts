@@ -3,6 +3,7 @@
  * the SDK records. index.ts checks the arguments and builds the image first.
  */
 import { Container, dag, File, type Platform, Secret, Service } from "@dagger.io/dagger"
+import { randomBytes } from "node:crypto"
 
 import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
 import { healthcheckProbe } from "./health-probe.js"
@@ -17,6 +18,8 @@ export const CONTAINERFILE_PATH = "containers/opencode-server/Containerfile"
 export interface RunOptions {
   username: string
   password?: Secret
+  /** No password on purpose (serve --allow-no-password): the image's opt-out, OPENCODE_SERVER_ALLOW_NO_PASSWORD=1. */
+  allowNoPassword?: boolean
   falkordbImage: string
   valkeyImage: string
   withoutMemory: boolean
@@ -28,17 +31,31 @@ function memoryFor(options: RunOptions) {
   return options.withoutMemory ? undefined : memoryServices(options)
 }
 
+/**
+ * A password made for one call, as a Dagger secret (its value is in no query, layer or output): the image refuses a
+ * public bind without a password (scripts/check-secrets), so a healthcheck without --password proves it with this one.
+ */
+export function generatedPassword(): Secret {
+  return dag.setSecret(`opencode-healthcheck-password-${randomBytes(8).toString("hex")}`, randomBytes(24).toString("base64url"))
+}
+
 /** The container healthcheck() runs: the server container running the probe program (see health-probe.ts). */
 export function healthcheckContainer(image: Container, options: RunOptions & { attempts: number }): Container {
   const memory = memoryFor(options)
-  const server = serverContainer(image, { username: options.username, password: options.password, memory })
+  const password = options.password ?? generatedPassword()
+  const server = serverContainer(image, { username: options.username, password, memory })
   const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`
   return healthcheckProbe(server, { attempts: options.attempts, memory: memory !== undefined, run })
 }
 
 /** The service serve() returns: the server container with a readiness check the engine can run. */
 export function serverService(image: Container, options: RunOptions): Service {
-  const server = serverContainer(image, { username: options.username, password: options.password, memory: memoryFor(options) })
+  const server = serverContainer(image, {
+    username: options.username,
+    password: options.password,
+    allowNoPassword: options.allowNoPassword,
+    memory: memoryFor(options),
+  })
   return serveService(server, options.password)
 }
 

@@ -12,7 +12,7 @@ import urllib.request
 from typing import Any
 
 from .api_token import caller_token
-from .config import Settings
+from .config import EX_CONFIG, SecretError, Settings
 from .failures import describe
 from .logging_setup import configure_logging
 from .tracing import install_trace_filter
@@ -135,7 +135,11 @@ async def _import(settings: Settings, group: str | None, source: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SecretError as error:
+        print(f'opencode-memory: {error}', file=sys.stderr)
+        return EX_CONFIG
     install_trace_filter((settings.falkordb_host, settings.falkordb_port), (settings.valkey_host, settings.valkey_port))
     if args.command == 'serve':
         from .server_main import serve

@@ -21,6 +21,31 @@ def _optional(name: str) -> str | None:
     return value or None
 
 
+EX_CONFIG = 78
+
+
+class SecretError(Exception):
+    """A secret given both ways, or a NAME_FILE that cannot be read: one line naming the variable, never a value."""
+
+
+def read_secret(name: str) -> str | None:
+    """NAME, or the contents of the file NAME_FILE names (the image hands the FalkorDB and Valkey passwords on as
+    files, scripts/check-secrets); trailing newlines dropped, as $(cat FILE) does."""
+    value, path = os.environ.get(name, ''), os.environ.get(f'{name}_FILE', '')
+    if value and path:
+        raise SecretError(f'{name} and {name}_FILE are both set: give the secret one way')
+    if not path:
+        return value or None
+    try:
+        with open(path, encoding='utf-8') as handle:
+            text = handle.read().rstrip('\n')
+    except OSError as error:
+        raise SecretError(f'{name}_FILE names {path}, which cannot be read ({type(error).__name__})') from None
+    if not text.strip():
+        raise SecretError(f'{name}_FILE names {path}, which is empty')
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     memory_host: str = '127.0.0.1'
@@ -66,11 +91,11 @@ class Settings:
             falkordb_host=os.environ.get('FALKORDB_HOST', 'localhost'),
             falkordb_port=_int('FALKORDB_PORT', 6379),
             falkordb_username=_optional('FALKORDB_USERNAME'),
-            falkordb_password=_optional('FALKORDB_PASSWORD'),
+            falkordb_password=read_secret('FALKORDB_PASSWORD'),
             valkey_host=os.environ.get('VALKEY_HOST', 'localhost'),
             valkey_port=_int('VALKEY_PORT', 6380),
-            valkey_password=_optional('VALKEY_PASSWORD'),
-            openai_api_key=_optional('OPENAI_API_KEY'),
+            valkey_password=read_secret('VALKEY_PASSWORD'),
+            openai_api_key=read_secret('OPENAI_API_KEY'),
             openai_base_url=_optional('OPENAI_BASE_URL'),
             llm_model=os.environ.get('GRAPHITI_LLM_MODEL') or 'gpt-4.1-mini',
             small_llm_model=os.environ.get('GRAPHITI_SMALL_LLM_MODEL') or 'gpt-4.1-nano',

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.podman import Container, Podman, podman
+from tests.support.podman import Container, OPEN_ON_A_PRIVATE_NETWORK, Podman, podman
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_URL_PREFIX = 'file:///root/.opencode/plugin/'
@@ -47,7 +47,7 @@ def test_elf_header_reader_on_this_hosts_own_python():
 def server(arm64_image: str) -> Iterator[Container]:
     session = Podman()
     try:
-        container = session.run(arm64_image, '--network', 'none', role='arm64')
+        container = session.run(arm64_image, *OPEN_ON_A_PRIVATE_NETWORK, '--network', 'none', role='arm64')
         container.wait_http_inside('/config', '200', timeout=START_TIMEOUT)
         yield container
     finally:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.podman import BUILD_SCRIPT, BUILD_TIMEOUT, IMAGE_TAG, Container, Podman, PodmanError
+from tests.support.podman import (
+    BUILD_SCRIPT, BUILD_TIMEOUT, IMAGE_TAG, OPEN_ON_A_PRIVATE_NETWORK, Container, Podman, PodmanError,
+)
 from tests.support.podman import podman as podman_command
 
 from .test_state_volumes import PLUGIN_URL_PREFIX, api
@@ -95,7 +97,8 @@ def test_the_image_is_on_the_release_node_and_npm_of_the_base(image_on_base: tup
 def test_the_image_serves_offline_and_stops_on_sigterm_on_the_base(image_on_base: tuple[NodeBase, str],
                                                                      podman_session: Podman):
     base, image = image_on_base
-    server: Container = podman_session.run(image, '--network', 'none', role=base.tag.replace(':', '-'))
+    server: Container = podman_session.run(image, *OPEN_ON_A_PRIVATE_NETWORK, '--network', 'none',
+                                           role=base.tag.replace(':', '-'))
     server.wait_http_inside('/config', '200', timeout=150)
 
     assert server.exec('opencode', '--version').stdout.strip().splitlines()[-1] == OPENCODE_PIN

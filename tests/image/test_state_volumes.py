@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.podman import Container, Podman
+from tests.support.podman import Container, OPEN_ON_A_PRIVATE_NETWORK, Podman
 from tests.support.podman import podman as podman_command
 
 DATA = '/root/.local/share/opencode'
@@ -43,7 +43,8 @@ def volume_options(volumes: dict[str, str]) -> list[str]:
 
 
 def start_server(podman: Podman, image: str, volumes: dict[str, str], *options: str) -> Container:
-    container = podman.run(image, *options, *volume_options(volumes), '--network', 'none', role='opencode')
+    container = podman.run(image, *OPEN_ON_A_PRIVATE_NETWORK, *options, *volume_options(volumes), '--network', 'none',
+                           role='opencode')
     container.wait_http_inside('/config', '200', timeout=150)
     return container
 
@@ -98,7 +99,7 @@ def test_state_outlives_the_container_and_the_image_runs_as_any_uid_on_a_read_on
 
 
 def exited_with_one_line(podman: Podman, image: str, *options: str) -> tuple[int, list[str]]:
-    container = podman.run(image, *options, '--network', 'none', role='refused')
+    container = podman.run(image, *OPEN_ON_A_PRIVATE_NETWORK, *options, '--network', 'none', role='refused')
     code = int(podman_command('wait', container.id, timeout=120).stdout.strip().splitlines()[-1])
     lines = [line for line in container.logs().splitlines() if line.strip()]
     return code, lines

@@ -35,8 +35,8 @@ describe("the Containerfile", () => {
     assert.equal(keywords.filter((keyword) => keyword === "FROM").length, 1)
     const entrypoint = instructions.find((instruction) => instruction.getKeyword() === "ENTRYPOINT")
     const args = JSON.parse(entrypoint?.getArgumentsContent() ?? "null")
-    assert.deepEqual(args.slice(0, 5), ["tini", "-g", "--", "/app/scripts/check-state-dirs", "ddtrace-run"])
-    assert.deepEqual(args.slice(5), ["opencode", "serve", "--hostname", "0.0.0.0", "--port", "4096"])
+    assert.deepEqual(args.slice(0, 6), ["tini", "-g", "--", "/app/scripts/check-secrets", "/app/scripts/check-state-dirs", "ddtrace-run"])
+    assert.deepEqual(args.slice(6), ["opencode", "serve", "--hostname", "0.0.0.0", "--port", "4096"])
   })
 
   it("has the proposal's health check timings and exposes 4096", () => {

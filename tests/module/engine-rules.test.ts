@@ -103,6 +103,13 @@ describe("serve: a password-protected server becomes ready (issue 8, defects 1 a
     assert.equal(operations(service, "withDockerHealthcheck").length, 1)
   })
 
+  it("serve --allow-no-password sets the image's opt-out, and nothing else sets it (issue 17)", () => {
+    const open = serverService(image(), { ...defaults, allowNoPassword: true })
+    assert.equal(envValue(open, "OPENCODE_SERVER_ALLOW_NO_PASSWORD"), "1")
+    assert.equal(envValue(serverService(image(), { ...defaults, password: password() }), "OPENCODE_SERVER_ALLOW_NO_PASSWORD"), undefined)
+    assert.equal(envValue(serverService(image(), defaults), "OPENCODE_SERVER_ALLOW_NO_PASSWORD"), undefined)
+  })
+
   it("the published image keeps its HEALTHCHECK: the Containerfile has no --start-interval (Podman 4.3 rejects it)", () => {
     const containerfile = readFileSync(new URL(`../../${CONTAINERFILE_PATH}`, import.meta.url), "utf8")
     assert.match(containerfile, /^HEALTHCHECK /m)
@@ -255,5 +262,28 @@ describe("cache volumes are per platform (issue 21, item 7)", () => {
     assert.deepEqual(amd64.filter((key) => arm64.includes(key) || enginePlatform.includes(key)), [])
     assert.ok(amd64.every((key) => key.endsWith("-linux-amd64")), amd64.join(", "))
     assert.ok(arm64.every((key) => key.endsWith("-linux-arm64")), arm64.join(", "))
+  })
+})
+
+describe("healthcheck without --password proves the server with a password made for the call (issue 17)", () => {
+  // The image refuses a public bind without a password (scripts/check-secrets), so the server must get one; a
+  // Dagger secret (core/schema/secret.go, setSecret) keeps its value out of the query, the layers and the output.
+  it("the server gets OPENCODE_SERVER_PASSWORD from a new setSecret on each call, never the opt-out", () => {
+    const options = { ...defaults, attempts: 3 }
+    const secretsOf = (container: Container) =>
+      operations(container, "withSecretVariable").filter((query) => query.args?.name === "OPENCODE_SERVER_PASSWORD")
+    const [first] = secretsOf(healthcheckContainer(image(), options))
+    const [second] = secretsOf(healthcheckContainer(image(), options))
+    assert.ok(first && second, "no password variable")
+    const setSecret = (variable: Query) => queryTree(variable.args!.secret).find((query) => query.operation === "setSecret")!
+    assert.notEqual(setSecret(first).args?.name, setSecret(second).args?.name, "the same secret twice")
+    assert.ok(String(setSecret(first).args?.plaintext).length >= 32)
+    assert.equal(envValue(healthcheckContainer(image(), options), "OPENCODE_SERVER_ALLOW_NO_PASSWORD"), undefined)
+  })
+
+  it("a given --password is used as it is", () => {
+    const secret = password()
+    const [variable] = operations(healthcheckContainer(image(), { ...defaults, attempts: 3, password: secret }), "withSecretVariable")
+    assert.equal(variable.args?.secret, secret)
   })
 })

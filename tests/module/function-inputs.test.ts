@@ -49,7 +49,7 @@ const healthcheck = (options: { password?: Secret; username?: string; attempts?:
       options.withoutMemory ?? false,
     )
 
-const serve = (options: { password?: Secret; username?: string; falkordb?: string; valkey?: string; withoutMemory?: boolean }): Call =>
+const serve = (options: { password?: Secret; username?: string; falkordb?: string; valkey?: string; withoutMemory?: boolean; allowNoPassword?: boolean }): Call =>
   (server) =>
     server.serve(
       options.password,
@@ -59,6 +59,8 @@ const serve = (options: { password?: Secret; username?: string; falkordb?: strin
       options.falkordb ?? DEFAULT_FALKORDB_IMAGE,
       options.valkey ?? DEFAULT_VALKEY_IMAGE,
       options.withoutMemory ?? false,
+      undefined,
+      options.allowNoPassword ?? true,
     )
 
 async function rejectsBeforeBuild(call: Call, message: RegExp): Promise<Error> {
@@ -104,4 +106,11 @@ describe("bad input to healthcheck and serve fails before any container", () => 
       await rejectsBeforeBuild(call({ username: " " }), /--username is empty/)
     })
   }
+})
+
+describe("closed by default: no call serves without a password by accident (issue 17)", () => {
+  it("serve without --password is refused before any container, naming --password and --allow-no-password", async () => {
+    const error = await rejectsBeforeBuild(serve({ allowNoPassword: false }), /serve needs --password/)
+    assert.match(error.message, /--allow-no-password/)
+  })
 })

@@ -186,6 +186,7 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       opencodeVersion: { type: "STRING_KIND", optional: false, default: DEFAULT_OPENCODE_VERSION },
       ...memoryArguments,
       ...platformArgument,
+      allowNoPassword: { type: "BOOLEAN_KIND", optional: false, default: false },
     })
   })
 

@@ -108,7 +108,7 @@ afterEach(() => {
 const module = () => new OpencodeServer(repository())
 
 const serve = (server: OpencodeServer, platformValue?: string) =>
-  server.serve(undefined, "opencode", DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE, false, platformValue as Platform | undefined)
+  server.serve(undefined, "opencode", DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE, false, platformValue as Platform | undefined, true)
 
 const healthcheck = (server: OpencodeServer, platformValue?: string) =>
   server.healthcheck(undefined, "opencode", DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, 45, DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE, false, platformValue as Platform | undefined)

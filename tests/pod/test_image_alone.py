@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 import time
 
-from tests.support.podman import Podman
+from tests.support.podman import OPEN_ON_A_PRIVATE_NETWORK, Podman
 
 OBSERVE_SECONDS = 45
 
 
 def test_the_image_alone_logs_one_line_per_unreachable_server_and_no_traceback(opencode_image: str,
                                                                                podman_session: Podman) -> None:
-    server = podman_session.run(opencode_image, role='alone')
+    server = podman_session.run(opencode_image, *OPEN_ON_A_PRIVATE_NETWORK, '--network', 'none', role='alone')
     server.wait_http_inside('/config', '200', timeout=180)
     time.sleep(OBSERVE_SECONDS)
     log = server.logs()

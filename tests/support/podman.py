@@ -13,6 +13,8 @@ Stable API (other suites build on it):
                                    runs tools/harness/build-image.sh [OPTIONS] (layer cache kept; e.g. ('--arch',
                                    'arm64')); returns the tag. With the override variable set, uses that image
                                    instead and builds nothing.
+    OPEN_ON_A_PRIVATE_NETWORK      ('-e', 'OPENCODE_SERVER_ALLOW_NO_PASSWORD=1'): the image's opt-out of its password
+                                   requirement, for a test whose container nobody else can reach (--network none)
     Podman()                       a tracker: .run(image, *options) -> Container, .volume() -> name,
                                    .pod_create(*options) -> pod id, .cleanup() removes what it made
     Container                      .id .name .exec(*cmd, user=, env=) .logs() .inspect() .stop() .remove() .wait_healthy()
@@ -37,6 +39,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The image refuses a public bind without a password (scripts/check-secrets). A test container that nobody else can
+# reach (--network none, or a test's own throwaway network) takes the image's documented opt-out instead.
+OPEN_ON_A_PRIVATE_NETWORK = ('-e', 'OPENCODE_SERVER_ALLOW_NO_PASSWORD=1')
 BUILD_SCRIPT = REPO / 'tools' / 'harness' / 'build-image.sh'
 IMAGE_TAG = 'localhost/opencode-server:test'
 IMAGE_OVERRIDE_VARIABLE = 'OPENCODE_SERVER_IMAGE'

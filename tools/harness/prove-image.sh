@@ -203,7 +203,10 @@ else
   PORT=4096; PUBLISH=(--network host)
 fi
 URL="http://127.0.0.1:$PORT"
-CURRENT_CONTAINER=$(start_container "$RUN_ID-default" "${PUBLISH[@]}") || CURRENT_CONTAINER=""
+run_check b.no-password-refuses-to-start check_no_password_refuses_to_start
+# The runs below without a password take the image's opt-out: their port is published on this machine's loopback only.
+OPEN=(-e OPENCODE_SERVER_ALLOW_NO_PASSWORD=1)
+CURRENT_CONTAINER=$(start_container "$RUN_ID-default" "${OPEN[@]}" "${PUBLISH[@]}") || CURRENT_CONTAINER=""
 run_check b.config-200-from-outside check_config_200 "$URL"
 run_check a.healthcheck-30s-10s-40s-on-config check_healthcheck_config "$CURRENT_CONTAINER"
 run_check a.healthcheck-run-passes check_healthcheck_passes "$CURRENT_CONTAINER"
@@ -239,7 +242,7 @@ discard_container "$CURRENT_CONTAINER"
 unset OPENCODE_SERVER_PASSWORD
 
 # ---- no network at all: the plugin must not need the registry at start ----
-CURRENT_CONTAINER=$(start_container "$RUN_ID-offline" --network none) || CURRENT_CONTAINER=""
+CURRENT_CONTAINER=$(start_container "$RUN_ID-offline" "${OPEN[@]}" --network none) || CURRENT_CONTAINER=""
 run_check e.offline-config-200 wait_for_status_inside "$CURRENT_CONTAINER" 200 120 /config
 run_check e.offline-plugin-listed check_plugin_listed "$CURRENT_CONTAINER" inside
 run_check e.offline-plugin-started-memory-process check_plugin_started_memory_process "$CURRENT_CONTAINER"

@@ -1,7 +1,7 @@
 # The named checks (a-g of issue 3). Each returns non-zero with its evidence on stderr.
 # Sourced; expects ENGINE, engine(), IMAGE_UNDER_TEST, CONTEXT_DIR, CONTAINERFILE and the container.sh helpers.
 
-readonly EXPECTED_ENTRYPOINT='["tini","-g","--","/app/scripts/check-state-dirs","ddtrace-run","opencode","serve","--hostname","0.0.0.0","--port","4096"]'
+readonly EXPECTED_ENTRYPOINT='["tini","-g","--","/app/scripts/check-secrets","/app/scripts/check-state-dirs","ddtrace-run","opencode","serve","--hostname","0.0.0.0","--port","4096"]'
 readonly EXPECTED_OPENCODE_VERSION="1.18.33"
 readonly PLUGIN_DIR_URL="file:///root/.opencode/plugin/"
 
@@ -58,6 +58,19 @@ check_auth_accepts_password() {
 check_entrypoint() {
   local entrypoint; entrypoint=$(image_json .Config.Entrypoint | jq -c .)
   [ "$entrypoint" = "$EXPECTED_ENTRYPOINT" ] || { echo "ENTRYPOINT $entrypoint, want $EXPECTED_ENTRYPOINT" >&2; return 1; }
+}
+
+# Closed by default: with no password on its 0.0.0.0 bind the image does not start, and says why in one line naming
+# the variable and the opt-out, with exit 78 (scripts/check-secrets).
+check_no_password_refuses_to_start() {
+  local name="$RUN_ID-no-password" id code lines
+  id=$(start_container "$name" --network none) || return 1
+  code=$(engine wait "$id" 2>/dev/null | tail -1)
+  lines=$(engine logs "$id" 2>&1 | grep -v '^$')
+  engine rm -f "$id" >/dev/null 2>&1
+  echo "exit $code: $lines" >&2
+  [ "$code" = 78 ] && [ "$(wc -l <<<"$lines")" -eq 1 ] \
+    && grep -q 'OPENCODE_SERVER_PASSWORD_FILE' <<<"$lines" && grep -q 'OPENCODE_SERVER_ALLOW_NO_PASSWORD=1' <<<"$lines"
 }
 
 check_pid1_is_tini() {
@@ -145,7 +158,8 @@ check_copied_paths() {
 check_env_defaults() {
   local env; env=$(image_json .Config.Env)
   local want missing=()
-  for want in FALKORDB_HOST=localhost FALKORDB_PORT=6379 VALKEY_HOST=localhost VALKEY_PORT=6380; do
+  for want in FALKORDB_HOST=localhost FALKORDB_PORT=6379 VALKEY_HOST=localhost VALKEY_PORT=6380 \
+    OPENCODE_DISABLE_LSP_DOWNLOAD=1 OPENCODE_DISABLE_MODELS_FETCH=1; do
     jq -e --arg w "$want" 'index($w) != null' <<<"$env" >/dev/null || missing+=("$want")
   done
   for want in DD_SERVICE DD_VERSION; do
