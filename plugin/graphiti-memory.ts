@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { Plugin } from "@opencode-ai/plugin";
 import { createMemoryHooks, sessionLookupFrom } from "./lib/memory-hooks.ts";
 import { createMemoryRuntime, startMemoryRuntime, type MemoryRuntime } from "./lib/memory-runtime.ts";
+import { hideSecretsFromCommands } from "./lib/secret-env.ts";
 import { readSettings } from "./lib/settings.ts";
 
 /**
@@ -16,9 +17,12 @@ let sharedRuntime: MemoryRuntime | undefined;
 export const GraphitiMemoryPlugin: Plugin = async (input) => {
   sharedRuntime ??= createMemoryRuntime(readSettings(pluginDir));
   startMemoryRuntime(sharedRuntime);
-  return createMemoryHooks({
-    runtime: sharedRuntime,
-    location: { directory: input.directory, worktree: input.worktree },
-    lookupSession: sessionLookupFrom(input.client),
-  });
+  return {
+    ...createMemoryHooks({
+      runtime: sharedRuntime,
+      location: { directory: input.directory, worktree: input.worktree },
+      lookupSession: sessionLookupFrom(input.client),
+    }),
+    "shell.env": hideSecretsFromCommands(),
+  };
 };

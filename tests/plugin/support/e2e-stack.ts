@@ -156,7 +156,9 @@ export async function startOpencode(workDir: string, home: string, project: stri
     logFile,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil("opencode serve to answer", () => httpOk(`${url}/config?directory=${encodeURIComponent(project)}`), 60_000, opencode);
+  const password = env.OPENCODE_SERVER_PASSWORD;
+  const headers = password ? { authorization: `Basic ${Buffer.from(`opencode:${password}`).toString("base64")}` } : undefined;
+  await waitUntil("opencode serve to answer", () => httpOk(`${url}/config?directory=${encodeURIComponent(project)}`, { headers }), 60_000, opencode);
   return { process: opencode, url, logFile };
 }
 
