@@ -79,6 +79,10 @@ class Settings:
     max_episode_bytes: int = 256 * 1024
     max_body_bytes: int = 4 * 1024 * 1024
     request_timeout_seconds: float = 120.0
+    # A caller gets this long to send each part of its request (and to read the answer); then it is closed.
+    connection_timeout_seconds: float = 5.0
+    # Connections served at once; more are answered 503 at once, so no caller can hold every thread.
+    max_connections: int = 64
     # 'indexed' (FalkorDB vector index, see graph_search.py) or 'graphiti' (graphiti-core's search_, which scans
     # every fact per query; kept to measure against).
     search_strategy: str = 'indexed'
@@ -114,5 +118,7 @@ class Settings:
             max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),
             max_body_bytes=_int('MEMORY_MAX_BODY_BYTES', 4 * 1024 * 1024),
             request_timeout_seconds=_float('MEMORY_REQUEST_TIMEOUT_SECONDS', 120.0),
+            connection_timeout_seconds=_float('MEMORY_CONNECTION_TIMEOUT_SECONDS', 5.0),
+            max_connections=max(1, _int('MEMORY_MAX_CONNECTIONS', 64)),
             search_strategy='graphiti' if os.environ.get('MEMORY_SEARCH', '').strip() == 'graphiti' else 'indexed',
         )

@@ -17,6 +17,7 @@ from .api_token import AUTH_SCHEME, authorized
 from .episodes import BadRequest
 from .failures import describe, is_outage
 from .graph_store import NotFound
+from .http_limits import BUSY_RESPONSE, MAX_JSON_DEPTH, UnauthorizedLog, json_depth_exceeds
 from .portability import ImportRefused
 from .service import MemoryService
 
@@ -38,7 +39,27 @@ class MemoryHttpServer(ThreadingHTTPServer):
         self.service = service
         self.loop = loop
         self.token = token
+        self.connection_slots = threading.BoundedSemaphore(service.settings.max_connections)
+        self.unauthorized_log = UnauthorizedLog(logger)
         super().__init__(address, MemoryRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Past the cap a caller is answered 503 on the accepting thread and closed: no thread, no wait.
+        if not self.connection_slots.acquire(blocking=False):
+            try:
+                request.settimeout(1)
+                request.sendall(BUSY_RESPONSE)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connection_slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # socketserver prints a traceback to stderr for any error; a caller that gave up (a probe's timeout) is not
@@ -54,6 +75,12 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
     server: MemoryHttpServer
     server_version = 'opencode-memory/1'
     protocol_version = 'HTTP/1.1'
+
+    def setup(self) -> None:
+        # Every read (request line, headers, body) and write on this connection gives up after this long: a caller
+        # that sends half a request and waits holds a thread for seconds, not for ever.
+        self.timeout = self.server.service.settings.connection_timeout_seconds
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # one line per request is logged in handle_route instead
@@ -74,7 +101,7 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
             # status alone tells a probe the process is up. The body is never read (so never parsed as a request).
             self.close_connection = True
             self.send_json(401, {'error': 'unauthorized'}, {'WWW-Authenticate': f'{AUTH_SCHEME} realm="opencode-memory"'})
-            logger.warning('%s %s -> 401 (no valid memory API token)', method, url.path)
+            self.server.unauthorized_log.record()
             return
         try:
             status, payload = self.dispatch(method, url.path.rstrip('/') or '/', query)
@@ -142,6 +169,8 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
             text = raw.decode('utf-8')
         except UnicodeDecodeError as error:
             raise HttpError(400, f'body is not valid UTF-8 (byte {error.start})') from error
+        if json_depth_exceeds(text):
+            raise HttpError(400, f'body nests deeper than {MAX_JSON_DEPTH} levels')
         try:
             return json.loads(text) if text.strip() else {}
         except json.JSONDecodeError as error:

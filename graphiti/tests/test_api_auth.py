@@ -58,7 +58,8 @@ def test_requests_without_the_token_or_with_a_wrong_one_get_401_and_nothing_else
     health = guarded_manager.health()
     assert health['stored'] == 1 and health['pending'] == 0, 'the refused POST /episodes queued nothing'
     log = guarded_manager.log_text()
-    assert 'POST /search -> 401 (no valid memory API token)' in log
+    refusals = [line for line in log.splitlines() if 'refused with 401: no valid memory API token' in line]
+    assert len(refusals) == 1, 'refusals are logged at most once a minute'
     assert guarded_manager.token not in log and wrong not in log, 'a token reached the log'
 
 
