@@ -10,6 +10,7 @@ import redis
 from . import opencode_db
 from .encryption import KEY_NAME, OLD_KEYS_NAME, BackupKeys, load_keys
 from .errors import BackupError
+from .rclone_remote import parse_remote
 from .secret_env import resolve_secrets
 
 # opencode: OpenCode's own database (sessions, messages, logins), read from this container's data directory
@@ -116,6 +117,8 @@ class Settings:
         target = (environ.get("BACKUP_TARGET") or "b2").lower()
         if target not in ("b2", "rclone"):
             raise BackupError(f"BACKUP_TARGET must be 'b2' or 'rclone', got {target!r}")
+        if target == "rclone" and environ.get("BACKUP_RCLONE_REMOTE"):
+            parse_remote(environ["BACKUP_RCLONE_REMOTE"])  # malformed: exit 78 now; credentials: registered for redaction
         retention_text = environ.get("BACKUP_RETENTION_DAYS") or "14"
         try:
             retention_days = int(retention_text)

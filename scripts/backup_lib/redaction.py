@@ -17,11 +17,12 @@ _registered: set[str] = set()
 
 # rclone: "If a parameter value contains a comma or colon it must be quoted" ('' or "" double a quote inside quotes),
 # so an unquoted value ends at the next ',' or ':'
-_PARAMETER_VALUE = r"""(?:"(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:\s"']*)"""
+# ... and in a Python repr (a traceback) a quote inside is escaped with a backslash: \'value\'
+_PARAMETER_VALUE = r"""(?:\\'(?:[^\\]|\\[^'])*\\'|\\"(?:[^\\]|\\[^"])*\\"|"(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:\s"'\\]*)"""
 _PARAMETER = rf"[A-Za-z][A-Za-z0-9_-]*(?:={_PARAMETER_VALUE})?"
 _CONNECTION_STRING = re.compile(rf"(?<![\w.-])(:?[A-Za-z0-9_.-]*)((?:,{_PARAMETER})+):")
 _ONE_PARAMETER = re.compile(rf"(,[A-Za-z][A-Za-z0-9_-]*=)({_PARAMETER_VALUE})")
-_URL_USER_INFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+_URL_USER_INFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^\s@]+@")  # a password may hold an unescaped /
 
 
 def is_secret_name(name: str) -> bool:
