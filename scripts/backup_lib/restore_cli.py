@@ -5,6 +5,7 @@ through the memory manager's import, OpenCode's database (`--only opencode`, wit
 the file after checking it."""
 import argparse
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     conflict.add_argument("--replace", action="store_true", help="overwrite keys/graphs that exist in the target")
     conflict.add_argument("--wipe", action="store_true", help="empty each target (FLUSHALL / delete the group graph) first")
     parser.add_argument("--list", action="store_true", help="list backups and whether each is complete, then exit")
+    parser.add_argument("--json", action="store_true",
+                        help="with --list: one JSON object per backup; a complete one with its authenticated manifest")
     parser.add_argument("--verify-only", action="store_true", help="download and verify against the manifest, touch nothing")
     parser.add_argument("--keep-download", metavar="DIR", help="download into DIR and keep the files (default: a temp dir)")
     return parser
@@ -208,7 +211,15 @@ def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = No
         if args.list:
             now = dt.datetime.now(dt.timezone.utc)
             for backup in list_backups(storage, settings.prefix, settings.keys.all(), now):
-                print("\t".join(filter(None, (backup.timestamp, backup.status, redact(backup.reason)))))
+                if not args.json:
+                    print("\t".join(filter(None, (backup.timestamp, backup.status, redact(backup.reason)))))
+                    continue
+                entry: dict[str, object] = {"timestamp": backup.timestamp, "status": backup.status}
+                if backup.reason:
+                    entry["reason"] = redact(backup.reason)
+                if backup.status == COMPLETE:
+                    entry["manifest"] = read_manifest(storage, settings.prefix, backup.timestamp, settings.keys.all())[0]
+                print(json.dumps(entry, sort_keys=True))
             return EXIT_OK
         if args.keep_download:
             work = Path(args.keep_download)

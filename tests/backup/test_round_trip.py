@@ -144,3 +144,19 @@ def test_graphiti_restore_refuses_a_non_empty_graph_b2sdk_raw_simulator(backup_e
     assert backup_cli.main(["--only", "graphiti", "--groups", GROUPS[0]], b2_api_factory=b2_simulator.factory) == 0
     assert restore_cli.main(["--only", "graphiti"], b2_api_factory=b2_simulator.factory) == 1
     assert "--wipe" in capsys.readouterr().err
+
+
+def test_list_json_gives_each_backups_status_and_authenticated_manifest_rclone_local_remote(backup_env, rclone_local_remote):
+    """What the pod tests read instead of the (now encrypted) manifest files."""
+    fill(backup_env)
+    assert run_cli("backup", "--only", "valkey").returncode == 0
+    [folder] = backup_folders_on_disk(rclone_local_remote)
+    (folder.parent / "20250101T000000.000Z").mkdir()
+    (folder.parent / "20250101T000000.000Z" / "partial.age").write_bytes(b"x")
+    result = run_cli("restore", "--list", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(entry["timestamp"], entry["status"]) for entry in listed] == [
+        ("20250101T000000.000Z", "incomplete"), (folder.name, "complete")
+    ]
+    assert listed[1]["manifest"]["timestamp"] == folder.name and listed[1]["manifest"]["started_at"]
