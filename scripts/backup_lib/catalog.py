@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .encryption import BackupKey
 from .errors import BackupError
-from .manifest import ManifestFile, open_manifest
+from .manifest import open_manifest
 from .naming import MANIFEST_NAME, backup_dir
 from .retention import Backup, backup_folders, classify
 from .storage import Storage
