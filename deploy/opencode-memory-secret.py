@@ -7,7 +7,7 @@ environment, on stdout only (pipe it; it never touches a disk):
 
 OPENCODE_SERVER_PASSWORD is required. FALKORDB_PASSWORD and VALKEY_PASSWORD are made here (random hex) when unset:
 the servers only ever see them through this Secret, so a new pair per deploy is fine. OPENAI_API_KEY, B2_*,
-DD_API_KEY may be unset (empty values: that part stays off). The document is JSON, which is YAML too. With
+BACKUP_ENCRYPTION_KEY, DD_API_KEY may be unset (empty values: that part stays off). The document is JSON, which is YAML too. With
 --podman only the Secret's `data` map is printed: what `podman kube play` resolves a secretKeyRef against (Podman
 4.3 reads a podman secret holding that JSON map; later versions read it too).
 """
@@ -29,6 +29,9 @@ OPTIONAL = {
     'b2-application-key-id': 'B2_APPLICATION_KEY_ID',
     'b2-application-key': 'B2_APPLICATION_KEY',
     'b2-bucket': 'B2_BUCKET',
+    # the age key backups are encrypted to (scripts/backup --new-key); never made here, since a new one per deploy
+    # would leave every earlier backup unreadable. Unset: the sidecar's backups refuse in one line (exit 78).
+    'backup-encryption-key': 'BACKUP_ENCRYPTION_KEY',
     'datadog-api-key': 'DD_API_KEY',
 }
 # FalkorDB and Valkey read the password as a config line: one word, no quotes or spaces.

@@ -1,5 +1,6 @@
-"""`backup`: snapshot Valkey, FalkorDB and the Graphiti export, upload under `<prefix>/<UTC timestamp>/`, verify,
-upload the manifest last, then apply retention."""
+"""`backup`: snapshot Valkey, FalkorDB, the Graphiti export and OpenCode's database, encrypt each file with age to
+BACKUP_ENCRYPTION_KEY, upload under `<prefix>/<UTC timestamp>/`, verify, upload the authenticated (and encrypted)
+manifest last, then apply retention. `backup --new-key` prints a new key."""
 import argparse
 import datetime as dt
 import platform
@@ -10,13 +11,15 @@ from importlib import metadata
 from pathlib import Path
 
 from . import graphiti_export, opencode_db, snapshot
+from .catalog import list_backups
 from .cli_support import EXIT_OK, run_reporting_errors, say
 from .config import PARTS, Settings, parse_groups, parse_parts
+from .encryption import ENCRYPTED_SUFFIX, BackupKey, encrypt_file, new_key_text
 from .errors import BackupError, VerificationError
-from .hashing import sha1_of_file
-from .manifest import ManifestFile, build_manifest, write_manifest
+from .hashing import sha1_of_file, sha256_of_file
+from .manifest import ManifestFile, build_manifest, seal_manifest
 from .naming import MANIFEST_NAME, backup_dir, new_timestamp
-from .retention import backup_folders, folders_to_delete
+from .retention import folders_to_delete
 from .storage import Storage
 from .storage_b2 import B2ApiFactory
 from .storage_factory import open_storage
@@ -30,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--groups", help="comma list of Graphiti groups to export; default BACKUP_GROUPS or all graphs")
     parser.add_argument("--no-prune", action="store_true", help="skip retention after the backup")
     parser.add_argument("--prune-only", action="store_true", help="only apply retention (BACKUP_RETENTION_DAYS)")
+    parser.add_argument("--new-key", action="store_true",
+                        help="print a new age identity for BACKUP_ENCRYPTION_KEY(_FILE) and exit (touches nothing)")
     return parser
 
 
@@ -43,7 +48,7 @@ def _iso(moment: dt.datetime) -> str:
 
 def _tool_versions(settings: Settings) -> dict[str, object]:
     versions: dict[str, object] = {"python": platform.python_version()}
-    for package in ("b2sdk", "redis", "falkordb", "graphiti-core"):
+    for package in ("b2sdk", "pyrage", "redis", "falkordb", "graphiti-core"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -99,7 +104,27 @@ def _upload_verified(storage: Storage, local: Path, remote_name: str, sha1: str)
         raise VerificationError(f"{remote_name}: stored SHA-1 {stored} differs from the local {sha1}")
 
 
-def _take_backup(settings: Settings, storage: Storage, parts: list[str], groups: list[str] | None) -> str:
+def _encrypt_and_upload(storage: Storage, key: BackupKey, work: Path, folder: str, name: str, part: str,
+                        kind: str) -> ManifestFile:
+    plain = work / name
+    encrypted = work / (name + ENCRYPTED_SUFFIX)
+    encrypt_file(key, plain, encrypted)
+    entry = ManifestFile(
+        name=name,
+        object=name + ENCRYPTED_SUFFIX,
+        part=part,
+        kind=kind,
+        size=plain.stat().st_size,
+        sha256=sha256_of_file(plain),
+        object_size=encrypted.stat().st_size,
+        object_sha256=sha256_of_file(encrypted),
+    )
+    plain.unlink()  # the plaintext never waits on disk longer than its encryption
+    _upload_verified(storage, encrypted, f"{folder}/{entry.object}", sha1_of_file(encrypted))
+    return entry
+
+
+def _take_backup(settings: Settings, storage: Storage, key: BackupKey, parts: list[str], groups: list[str] | None) -> str:
     started = _utc_now()
     timestamp = new_timestamp(started)
     folder = backup_dir(settings.prefix, timestamp)
@@ -111,9 +136,7 @@ def _take_backup(settings: Settings, storage: Storage, parts: list[str], groups:
         collected, versions, exported_groups, key_counts = _collect(settings, parts, groups, work)
         manifest_files: list[ManifestFile] = []
         for name, part, kind in collected:
-            local = work / name
-            entry = ManifestFile(name=name, part=part, kind=kind, size=local.stat().st_size, sha1=sha1_of_file(local))
-            _upload_verified(storage, local, f"{folder}/{name}", entry.sha1)
+            entry = _encrypt_and_upload(storage, key, work, folder, name, part, kind)
             manifest_files.append(entry)
             say(PROGRAM, f"{timestamp}: uploaded and verified {name} ({entry.size} bytes)")
         manifest = build_manifest(
@@ -124,9 +147,10 @@ def _take_backup(settings: Settings, storage: Storage, parts: list[str], groups:
             versions=versions,
             groups=exported_groups,
             key_counts=key_counts,
+            recipient=key.recipient,
         )
         manifest_path = work / MANIFEST_NAME
-        write_manifest(manifest, manifest_path)
+        manifest_path.write_bytes(seal_manifest(manifest, key))
         _upload_verified(storage, manifest_path, f"{folder}/{MANIFEST_NAME}", sha1_of_file(manifest_path))
     total = sum(file.size for file in manifest_files)
     say(PROGRAM, f"{timestamp}: complete, {len(manifest_files)} files, {total} bytes in {storage.description} at {folder}/")
@@ -134,8 +158,9 @@ def _take_backup(settings: Settings, storage: Storage, parts: list[str], groups:
 
 
 def prune(settings: Settings, storage: Storage, now: dt.datetime | None = None) -> list[str]:
-    folders = backup_folders(settings.prefix, storage.list_names(settings.prefix))
-    doomed = folders_to_delete(folders, now or _utc_now(), settings.retention_days)
+    now = now or _utc_now()
+    backups = list_backups(storage, settings.prefix, settings.keys.all(), now)
+    doomed = folders_to_delete(backups, now, settings.retention_days)
     for timestamp in doomed:
         storage.delete_tree(backup_dir(settings.prefix, timestamp))
         say(PROGRAM, f"retention: deleted {backup_dir(settings.prefix, timestamp)}/")
@@ -145,16 +170,20 @@ def prune(settings: Settings, storage: Storage, now: dt.datetime | None = None) 
 def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = None) -> int:
     """The CLI; `b2_api_factory` is the seam through which tests run the same code against b2sdk's simulator."""
     args = _parser().parse_args(argv)
+    if args.new_key:
+        print(new_key_text(), end="", flush=True)
+        return EXIT_OK
 
     def body() -> int:
         settings = Settings.from_env()
+        key = settings.keys.require_current(PROGRAM)
         parts = parse_parts(args.only) if args.only else settings.parts
         groups = parse_groups(args.groups) if args.groups else settings.groups
         if shutil.which("redis-cli") is None and {"falkordb", "valkey"} & set(parts) and not args.prune_only:
             raise BackupError("redis-cli is not installed")
         storage = open_storage(settings, b2_api_factory)
         if not args.prune_only:
-            _take_backup(settings, storage, parts, groups)
+            _take_backup(settings, storage, key, parts, groups)
         if not args.no_prune:
             prune(settings, storage)
         return EXIT_OK

@@ -4,12 +4,13 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from .errors import BackupError
+from .errors import BackupError, ConfigError
 from .redaction import redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CONFIG = 78  # EX_CONFIG: a setting is missing or wrong; nothing was touched
 
 
 def say(program: str, message: str) -> None:
@@ -19,6 +20,9 @@ def say(program: str, message: str) -> None:
 def run_reporting_errors(program: str, body: Callable[[], int]) -> int:
     try:
         return body()
+    except ConfigError as error:
+        print(f"{program}: error: {redact(str(error))}", file=sys.stderr, flush=True)
+        return EXIT_CONFIG
     except BackupError as error:
         print(f"{program}: error: {redact(str(error))}", file=sys.stderr, flush=True)
         return EXIT_FAILED

@@ -8,7 +8,10 @@ from pathlib import Path
 import redis
 
 from . import opencode_db
+from .encryption import KEY_NAME, OLD_KEYS_NAME, BackupKeys, load_keys
 from .errors import BackupError
+from .rclone_remote import parse_remote
+from .secret_env import resolve_secrets
 
 # opencode: OpenCode's own database (sessions, messages, logins), read from this container's data directory
 PARTS = ("falkordb", "valkey", "graphiti", "opencode")
@@ -99,14 +102,23 @@ class Settings:
     memory_manager_python: str
     opencode_db: Path
     opencode_bin: str
+    keys: BackupKeys = field(repr=False)
+    # what the child processes (redis-cli, rclone, the memory manager) get: NAME_FILE secrets resolved to NAME, and
+    # without the encryption keys, which no child needs
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        environ = dict(os.environ if environ is None else environ)
+        # secrets first: a doubled, missing or malformed one stops everything before a server or the remote is touched
+        environ = resolve_secrets(os.environ if environ is None else environ)
+        keys = load_keys(environ)
+        for name in (KEY_NAME, OLD_KEYS_NAME):
+            environ.pop(name, None)
         target = (environ.get("BACKUP_TARGET") or "b2").lower()
         if target not in ("b2", "rclone"):
             raise BackupError(f"BACKUP_TARGET must be 'b2' or 'rclone', got {target!r}")
+        if target == "rclone" and environ.get("BACKUP_RCLONE_REMOTE"):
+            parse_remote(environ["BACKUP_RCLONE_REMOTE"])  # malformed: exit 78 now; credentials: registered for redaction
         retention_text = environ.get("BACKUP_RETENTION_DAYS") or "14"
         try:
             retention_days = int(retention_text)
@@ -126,5 +138,6 @@ class Settings:
             memory_manager_python=environ.get("MEMORY_MANAGER_PYTHON") or sys.executable,
             opencode_db=opencode_db.default_path(environ),
             opencode_bin=environ.get("OPENCODE_BIN") or "opencode",
+            keys=keys,
             environ=environ,
         )

@@ -1,8 +1,9 @@
-"""Where a backup's objects live: `<prefix>/<UTC timestamp>/<file>`, with `manifest.json` as the completion marker."""
+"""Where a backup's objects live: `<prefix>/<UTC timestamp>/<file>`, with `manifest.json.age` as the completion marker."""
 import datetime as dt
 import re
 
-MANIFEST_NAME = "manifest.json"
+MANIFEST_NAME = "manifest.json.age"
+LEGACY_MANIFEST_NAME = "manifest.json"  # unencrypted backups of earlier versions (format /1)
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S.%fZ"  # sorts lexically in time order; no ':' so it is safe on every remote
 _TIMESTAMP_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{3}Z$")
 

@@ -1,19 +1,25 @@
-"""`restore`: fetch a complete backup (the newest, or `--backup TIMESTAMP`), verify every file against the manifest,
-and only then load it: Valkey and FalkorDB keys through RESTORE into the running servers, the Graphiti export
+"""`restore`: fetch a complete backup (the newest, or `--backup TIMESTAMP`) whose manifest decrypts and authenticates
+with BACKUP_ENCRYPTION_KEY or one of BACKUP_ENCRYPTION_OLD_KEYS, verify every object against the manifest and decrypt
+it, and only then load it: Valkey and FalkorDB keys through RESTORE into the running servers, the Graphiti export
 through the memory manager's import, OpenCode's database (`--only opencode`, with the server stopped) by replacing
 the file after checking it."""
 import argparse
+import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
 from . import graphiti_export, key_restore, opencode_db
+from .catalog import list_backups, read_manifest
 from .cli_support import EXIT_OK, run_reporting_errors, say
 from .config import PARTS, Settings, parse_groups, parse_parts
-from .errors import BackupError, VerificationError
-from .hashing import sha1_of_file
-from .manifest import ManifestFile, read_manifest
-from .naming import MANIFEST_NAME, backup_dir, parse_timestamp
-from .retention import backup_folders, newest_complete
+from .encryption import KEY_NAME, OLD_KEYS_NAME, BackupKey, decrypt_file
+from .errors import BackupError, ConfigError, VerificationError
+from .hashing import sha256_of_file
+from .manifest import ManifestFile
+from .naming import backup_dir, parse_timestamp
+from .retention import COMPLETE, FUTURE, INCOMPLETE, UNENCRYPTED, MAX_CLOCK_SKEW, newest_complete
+from .redaction import redact
 from .storage import Storage
 from .storage_b2 import B2ApiFactory
 from .storage_factory import open_storage
@@ -33,43 +39,65 @@ def _parser() -> argparse.ArgumentParser:
     conflict.add_argument("--replace", action="store_true", help="overwrite keys/graphs that exist in the target")
     conflict.add_argument("--wipe", action="store_true", help="empty each target (FLUSHALL / delete the group graph) first")
     parser.add_argument("--list", action="store_true", help="list backups and whether each is complete, then exit")
+    parser.add_argument("--json", action="store_true",
+                        help="with --list: one JSON object per backup; a complete one with its authenticated manifest")
     parser.add_argument("--verify-only", action="store_true", help="download and verify against the manifest, touch nothing")
     parser.add_argument("--keep-download", metavar="DIR", help="download into DIR and keep the files (default: a temp dir)")
     return parser
 
 
 def _choose_backup(settings: Settings, storage: Storage, wanted: str | None) -> str:
-    folders = backup_folders(settings.prefix, storage.list_names(settings.prefix))
-    if wanted is None:
-        newest = newest_complete(folders)
-        if newest is None:
-            raise BackupError(f"no complete backup under {settings.prefix}/ in {storage.description}")
-        return newest
-    if parse_timestamp(wanted) is None:
+    if wanted is not None and parse_timestamp(wanted) is None:
         raise BackupError(f"{wanted!r} is not a backup timestamp (like 20250131T031700.000Z)")
-    match = next((folder for folder in folders if folder.timestamp == wanted), None)
+    backups = list_backups(storage, settings.prefix, settings.keys.all(), dt.datetime.now(dt.timezone.utc))
+    if wanted is None:
+        newest = newest_complete(backups)
+        if newest is None:
+            raise BackupError(
+                f"no complete backup under {settings.prefix}/ in {storage.description} that authenticates with "
+                f"{KEY_NAME} or {OLD_KEYS_NAME} (see restore --list)"
+            )
+        return newest
+    match = next((backup for backup in backups if backup.timestamp == wanted), None)
     if match is None:
         raise BackupError(f"no backup {wanted} under {settings.prefix}/ in {storage.description}")
-    if not match.complete:
+    if match.status == INCOMPLETE:
         raise BackupError(f"backup {wanted} is incomplete (no manifest); refusing to restore it")
+    if match.status == FUTURE:
+        raise BackupError(f"backup {wanted} is dated more than {int(MAX_CLOCK_SKEW.total_seconds() // 60)} minutes in "
+                          "the future; refusing to restore it")
+    if match.status == UNENCRYPTED:
+        raise BackupError(f"backup {wanted} is an unencrypted backup of an earlier version (manifest.json); this version "
+                          "restores only encrypted, authenticated backups (see scripts/README.md)")
+    if match.status != COMPLETE:
+        raise BackupError(f"{match.reason}; nothing was restored")
     return wanted
 
 
-def _download_verified(storage: Storage, folder: str, work: Path) -> tuple[dict, list[ManifestFile]]:
-    manifest_path = work / MANIFEST_NAME
-    storage.download(f"{folder}/{MANIFEST_NAME}", manifest_path)
-    manifest, files = read_manifest(manifest_path)
+def _download_verified(settings: Settings, storage: Storage, timestamp: str, work: Path) -> tuple[dict, list[ManifestFile]]:
+    """Every object is checked against the authenticated manifest before it is decrypted, and every decrypted file
+    against it again; a refusal names the file and leaves the targets untouched."""
+    manifest, files, key = read_manifest(storage, settings.prefix, timestamp, settings.keys.all())
+    folder = backup_dir(settings.prefix, timestamp)
     for file in files:
-        local = work / file.name
-        local.parent.mkdir(parents=True, exist_ok=True)
-        storage.download(f"{folder}/{file.name}", local)
-        size, sha1 = local.stat().st_size, sha1_of_file(local)
-        if size != file.size or sha1 != file.sha1:
+        encrypted = work / file.object
+        encrypted.parent.mkdir(parents=True, exist_ok=True)
+        storage.download(f"{folder}/{file.object}", encrypted)
+        size, sha256 = encrypted.stat().st_size, sha256_of_file(encrypted)
+        if size != file.object_size or sha256 != file.object_sha256:
             raise VerificationError(
-                f"{file.name} does not match the manifest (size {size} vs {file.size}, SHA-1 {sha1} vs {file.sha1});"
-                " nothing was restored"
+                f"{file.name} does not match the manifest (stored object size {size} vs {file.object_size}, SHA-256 "
+                f"{sha256[:16]}… vs {file.object_sha256[:16]}…); nothing was restored"
             )
+        _decrypt_checked(key, file, encrypted, work / file.name)
+        encrypted.unlink()
     return manifest, files
+
+
+def _decrypt_checked(key: BackupKey, file: ManifestFile, encrypted: Path, plain: Path) -> None:
+    decrypt_file(key, encrypted, plain, file.name)
+    if plain.stat().st_size != file.size or sha256_of_file(plain) != file.sha256:
+        raise VerificationError(f"{file.name} decrypts to other content than the manifest lists; nothing was restored")
 
 
 def _key_file(files: list[ManifestFile], part: str, work: Path) -> Path:
@@ -134,9 +162,8 @@ def _restore(settings: Settings, storage: Storage, args: argparse.Namespace, wor
     if "falkordb" in parts and "graphiti" in parts:
         raise BackupError("falkordb and graphiti hold the same graphs (exact keys vs. portable export); restore one")
     timestamp = _choose_backup(settings, storage, args.backup)
-    folder = backup_dir(settings.prefix, timestamp)
     say(PROGRAM, f"{timestamp}: downloading and verifying from {storage.description}")
-    _, files = _download_verified(storage, folder, work)
+    _, files = _download_verified(settings, storage, timestamp, work)
     say(PROGRAM, f"{timestamp}: {len(files)} files match the manifest")
     for file in files:
         if file.kind == "sqlite":
@@ -177,10 +204,22 @@ def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = No
 
     def body() -> int:
         settings = Settings.from_env()
+        if not settings.keys.all():
+            raise ConfigError(f"{KEY_NAME} (or {KEY_NAME}_FILE) is not set: restore needs the key the backup was made "
+                              f"with (or that key in {OLD_KEYS_NAME})")
         storage = open_storage(settings, b2_api_factory)
         if args.list:
-            for folder in backup_folders(settings.prefix, storage.list_names(settings.prefix)):
-                print(f"{folder.timestamp}\t{'complete' if folder.complete else 'incomplete'}")
+            now = dt.datetime.now(dt.timezone.utc)
+            for backup in list_backups(storage, settings.prefix, settings.keys.all(), now):
+                if not args.json:
+                    print("\t".join(filter(None, (backup.timestamp, backup.status, redact(backup.reason)))))
+                    continue
+                entry: dict[str, object] = {"timestamp": backup.timestamp, "status": backup.status}
+                if backup.reason:
+                    entry["reason"] = redact(backup.reason)
+                if backup.status == COMPLETE:
+                    entry["manifest"] = read_manifest(storage, settings.prefix, backup.timestamp, settings.keys.all())[0]
+                print(json.dumps(entry, sort_keys=True))
             return EXIT_OK
         if args.keep_download:
             work = Path(args.keep_download)

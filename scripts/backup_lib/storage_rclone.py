@@ -1,6 +1,7 @@
 """Any rclone remote, configured only from the environment (RCLONE_CONFIG_<NAME>_TYPE=... and friends).
 
-`BACKUP_RCLONE_REMOTE` names the root, e.g. `b2:my-bucket` or `disk:/srv/backups`. When it is not set the root is
+`BACKUP_RCLONE_REMOTE` names the root, e.g. `b2:my-bucket` or `disk:/srv/backups`, or is a connection string
+(`:b2,account=…,key=…:my-bucket`) whose credentials reach rclone only through its environment (rclone_remote.py). When it is not set the root is
 `b2:$B2_BUCKET` and, if no `RCLONE_CONFIG_B2_*` remote is configured, one is derived from the B2_* variables for the
 rclone child process only.
 """
@@ -10,7 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import BackupError
-from .redaction import redact
+from .rclone_remote import parse_remote
+from .redaction import redact, redact_connection_strings
 
 _RCLONE_TIMEOUT_SECONDS = 6 * 3600  # bounds a stuck transfer; a large RDB over a slow link still fits
 _NOT_FOUND_EXIT_CODES = (3, 4)  # directory not found, file not found
@@ -30,10 +32,10 @@ class RcloneStorage:
                 self._environ["RCLONE_CONFIG_B2_TYPE"] = "b2"
                 self._environ.setdefault("RCLONE_CONFIG_B2_ACCOUNT", environ.get("B2_APPLICATION_KEY_ID", ""))
                 self._environ.setdefault("RCLONE_CONFIG_B2_KEY", environ.get("B2_APPLICATION_KEY", ""))
-        if ":" not in remote:
-            raise BackupError(f"BACKUP_RCLONE_REMOTE must look like NAME:path, got {remote!r}")
-        self._root = remote.rstrip("/")
-        self.description = f"rclone remote {self._root}"
+        parsed = parse_remote(remote)
+        self._environ.update(parsed.child_environ)
+        self._root = parsed.root
+        self.description = f"rclone remote {redact_connection_strings(remote.rstrip('/'))}"
         self._check_root()
 
     def _path(self, name: str) -> str:

@@ -19,6 +19,9 @@ CLI_TIMEOUT_SECONDS = 300
 FALKORDB_PASSWORD = "falkor-secret-pw-1"
 VALKEY_PASSWORD = "valkey-secret-pw-2"
 B2_KEY_ID_NAME = "B2_APPLICATION_KEY_ID"
+# made with `scripts/backup --new-key` for these tests only
+BACKUP_KEY = "AGE-SECRET-KEY-14VF5MVRNNCQ63DD55L0E7UFWRVYXN9K64ETJM00V7XXFZYV8RN4QET552H"
+BACKUP_KEY_RECIPIENT = "age12fthfqdf8rjwrqv4rz3ufdj5rkyjv8sh797d748d7jyhcw99ypjq00ze20"
 
 sys.path.insert(0, str(SCRIPTS))
 
@@ -59,6 +62,7 @@ def backup_env(monkeypatch: pytest.MonkeyPatch, servers: Servers) -> Servers:
     monkeypatch.setenv("VALKEY_PORT", str(servers.valkey.port))
     monkeypatch.setenv("VALKEY_PASSWORD", VALKEY_PASSWORD)
     monkeypatch.setenv("BACKUP_PREFIX", "opencode-server")
+    monkeypatch.setenv("BACKUP_ENCRYPTION_KEY", BACKUP_KEY)
     monkeypatch.setenv("MEMORY_MANAGER", str(MEMORY_MANAGER))
     monkeypatch.setenv("MEMORY_MANAGER_PYTHON", sys.executable)
     # The memory stores' suites; OpenCode's database has its own (test_opencode_db.py, with a real opencode server).

@@ -4,11 +4,11 @@ import pytest
 from backup_lib import backup_cli, restore_cli
 
 from .conftest import FALKORDB_PASSWORD, VALKEY_PASSWORD, run_cli
-from .helpers import backup_folders_on_disk, fill, wipe
+from .helpers import backup_folders_on_disk, fill, manifest_on_disk, wipe, write_manifest_on_disk
 
 
 def _manifests(names: list[str]) -> list[str]:
-    return [name for name in names if name.endswith("/manifest.json")]
+    return [name for name in names if name.endswith("/manifest.json.age")]
 
 
 def test_wrong_credentials_b2sdk_raw_simulator(backup_env, b2_simulator, monkeypatch, capsys):
@@ -81,15 +81,15 @@ def test_upload_cut_off_rclone_local_remote(backup_env, rclone_local_remote, mon
     assert result.returncode == 1
     assert "rclone copyto failed" in result.stderr and "max transfer" in result.stderr
     [folder] = backup_folders_on_disk(rclone_local_remote)
-    assert not (folder / "manifest.json").exists()
-    assert not (folder / "falkordb" / "dump.rdb").exists()
+    assert not (folder / "manifest.json.age").exists()
+    assert not (folder / "falkordb" / "dump.rdb.age").exists()
 
 
 def test_corrupted_object_refused_b2sdk_raw_simulator(backup_env, b2_simulator, capsys):
     servers = backup_env
     fill(servers)
     assert backup_cli.main([], b2_api_factory=b2_simulator.factory) == 0
-    [rdb_name] = [name for name in b2_simulator.stored_names() if name.endswith("falkordb/dump.rdb")]
+    [rdb_name] = [name for name in b2_simulator.stored_names() if name.endswith("falkordb/dump.rdb.age")]
     stored = b2_simulator.file_simulator(rdb_name)
     corrupted = bytearray(stored.data_bytes)
     corrupted[len(corrupted) // 2] ^= 0x01
@@ -109,7 +109,7 @@ def test_corrupted_object_refused_rclone_local_remote(backup_env, rclone_local_r
     fill(servers)
     assert run_cli("backup").returncode == 0
     [folder] = backup_folders_on_disk(rclone_local_remote)
-    key_file = folder / "valkey" / "keys.jsonl.gz"
+    key_file = folder / "valkey" / "keys.jsonl.gz.age"
     data = bytearray(key_file.read_bytes())
     data[-3] ^= 0xFF
     key_file.write_bytes(bytes(data))
@@ -127,7 +127,7 @@ def test_memory_manager_missing_rclone_local_remote(backup_env, rclone_local_rem
     result = run_cli("backup", "--only", "falkordb,valkey,graphiti")
     assert result.returncode == 1
     assert "memory manager" in result.stderr and "missing" in result.stderr
-    assert all(not (folder / "manifest.json").exists() for folder in backup_folders_on_disk(rclone_local_remote))
+    assert all(not (folder / "manifest.json.age").exists() for folder in backup_folders_on_disk(rclone_local_remote))
     assert FALKORDB_PASSWORD not in result.stdout + result.stderr
 
 
@@ -150,6 +150,8 @@ def test_verify_only_checks_without_touching_rclone_local_remote(backup_env, rcl
     assert servers.falkordb.client().dbsize() == 0 and servers.valkey.client().dbsize() == 0
 
     [folder] = backup_folders_on_disk(rclone_local_remote)
-    (folder / "manifest.json").write_text((folder / "manifest.json").read_text().replace('"size": ', '"size": 1'))
+    manifest = manifest_on_disk(folder)
+    manifest["files"][0]["object_size"] += 1  # an authentic manifest that no longer fits the object
+    write_manifest_on_disk(folder, manifest)
     result = run_cli("restore", "--verify-only")
     assert result.returncode == 1 and "does not match the manifest" in result.stderr

@@ -3,10 +3,10 @@ its HTTP API; the model behind the messages is the local OpenAI-compatible doubl
 rclone `local` remote (real rclone), run through the real `backup` / `restore` command lines."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from backup_lib import opencode_db
-from backup_lib.hashing import sha1_of_file
+from backup_lib.hashing import sha256_of_file
 from tests.doubles.openai_compatible_server import OpenAICompatibleServer
 from tests.support.opencode_server import OpencodeServer, conversation, database_path, opencode_binary, prepare_home
 
-from .conftest import run_cli
-from .helpers import backup_folders_on_disk, manifest_on_disk
+from .conftest import BACKUP_KEY, run_cli
+from .helpers import backup_folders_on_disk, manifest_on_disk, plaintext_on_disk
+from .helpers import rewrite_object as rewrite_backup_file
 
 DB_OBJECT = opencode_db.FILE_NAME
 
@@ -63,6 +64,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Stack]:
     monkeypatch.setenv('RCLONE_CONFIG', str(tmp_path / 'no-rclone.conf'))
     monkeypatch.setenv('BACKUP_RCLONE_REMOTE', f'backupdisk:{remote}')
     monkeypatch.setenv('BACKUP_PREFIX', 'opencode-server')
+    monkeypatch.setenv('BACKUP_ENCRYPTION_KEY', BACKUP_KEY)
     monkeypatch.setenv('BACKUP_PARTS', 'opencode')
     monkeypatch.setenv('OPENCODE_DB', str(database_path(home)))
     monkeypatch.setenv('OPENCODE_BIN', opencode_binary())
@@ -85,20 +87,14 @@ def make_sessions(server: OpencodeServer, count: int, turns: int) -> None:
 
 
 def database_state(path: Path) -> tuple[str, int, list[str]]:
-    """SHA-1, inode, and the names beside it: 'untouched' means all three are the same."""
-    return sha1_of_file(path), path.stat().st_ino, sorted(os.listdir(path.parent))
+    """SHA-256, inode, and the names beside it: 'untouched' means all three are the same."""
+    return sha256_of_file(path), path.stat().st_ino, sorted(os.listdir(path.parent))
 
 
 def rewrite_object(folder: Path, mutate) -> None:
-    """Changes the database object and makes the manifest agree, as a backup broken at the source would be."""
-    target = folder / DB_OBJECT
-    mutate(target)
-    manifest = manifest_on_disk(folder)
-    for entry in manifest['files']:
-        if entry['name'] == DB_OBJECT:
-            entry['size'] = target.stat().st_size
-            entry['sha1'] = sha1_of_file(target)
-    (folder / 'manifest.json').write_text(json.dumps(manifest, indent=2, sort_keys=True) + '\n')
+    """Changes the database file and makes the object and the manifest agree, as a backup broken at the source would be."""
+    with tempfile.TemporaryDirectory() as scratch:
+        rewrite_backup_file(folder, DB_OBJECT, mutate, Path(scratch))
 
 
 def test_backup_while_writing_then_restore_into_a_wiped_data_dir_real_opencode_model_double(stack: Stack):
@@ -140,10 +136,10 @@ def test_backup_while_writing_then_restore_into_a_wiped_data_dir_real_opencode_m
     manifest = manifest_on_disk(folder)
     [entry] = manifest['files']
     assert entry['name'] == DB_OBJECT and entry['part'] == 'opencode' and entry['kind'] == 'sqlite'
-    assert sha1_of_file(folder / DB_OBJECT) == entry['sha1']
+    assert sha256_of_file(folder / f'{DB_OBJECT}.age') == entry['object_sha256']
     recorded = manifest['versions']['opencode']
     assert recorded['schema'].startswith('2026') and recorded['sessions'] == 4
-    with sqlite3.connect(folder / DB_OBJECT) as copy:
+    with sqlite3.connect(plaintext_on_disk(folder, DB_OBJECT, stack.home.parent / 'backup-copy.db')) as copy:
         assert copy.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
         assert copy.execute('PRAGMA journal_mode').fetchone()[0] == 'delete'  # one self-contained file
 
@@ -177,10 +173,10 @@ def test_restore_refuses_a_damaged_database_object_before_touching_anything_real
     assert run_cli('backup').returncode == 0
     server.stop()
     folder = stack.only_backup()
-    target = folder / DB_OBJECT
-    size = target.stat().st_size
+    size = manifest_on_disk(folder)['files'][0]['size']
     if damage == 'truncated in storage':
-        os.truncate(target, size // 2)
+        stored = folder / f'{DB_OBJECT}.age'
+        os.truncate(stored, stored.stat().st_size // 2)
     elif damage == 'truncated at the source':
         rewrite_object(folder, lambda path: os.truncate(path, size // 2))
     else:
@@ -227,7 +223,7 @@ def test_restore_refuses_a_backup_from_a_newer_opencode_schema_naming_both_real_
     assert run_cli('backup').returncode == 0
     server.stop()
     folder = stack.only_backup()
-    with sqlite3.connect(folder / DB_OBJECT) as copy:
+    with sqlite3.connect(plaintext_on_disk(folder, DB_OBJECT, stack.home.parent / 'backup-copy.db')) as copy:
         [image_schema] = copy.execute('SELECT max(id) FROM migration').fetchone()
 
     def from_the_future(path: Path) -> None:

@@ -2,12 +2,12 @@
 import json
 
 from backup_lib import backup_cli, restore_cli
-from backup_lib.hashing import sha1_of_file
+from backup_lib.hashing import sha256_of_file
 
 import pytest
 
-from .conftest import FALKORDB_PASSWORD, MEMORY_MANAGER, run_cli
-from .helpers import backup_folders_on_disk, current_state, fill, manifest_on_disk, wipe
+from .conftest import BACKUP_KEY_RECIPIENT, FALKORDB_PASSWORD, MEMORY_MANAGER, run_cli
+from .helpers import backup_folders_on_disk, current_state, decrypt, fill, manifest_on_disk, wipe
 from .memory_data import GROUPS, graph_state
 from .servers import start_falkordb
 
@@ -24,11 +24,14 @@ def test_round_trip_b2sdk_raw_simulator(backup_env, b2_simulator, capsys):
 
     assert backup_cli.main([], b2_api_factory=b2_simulator.factory) == 0
     names = b2_simulator.stored_names()
-    manifests = [name for name in names if name.endswith("/manifest.json")]
+    manifests = [name for name in names if name.endswith("/manifest.json.age")]
     assert len(manifests) == 1
     folder = manifests[0].rsplit("/", 1)[0]
     assert folder.startswith("opencode-server/")
-    assert sorted(name[len(folder) + 1 :] for name in names) == sorted(EXPECTED_FILES + ["manifest.json"])
+    # every object is encrypted: nothing but .age files leaves the machine
+    assert sorted(name[len(folder) + 1 :] for name in names) == sorted(
+        [name + ".age" for name in EXPECTED_FILES] + ["manifest.json.age"]
+    )
     # the manifest went up last: its upload is the newest object of the backup
     bucket = b2_simulator.admin_bucket()
     uploaded = sorted(bucket.ls(folder + "/", recursive=True), key=lambda item: item[0].upload_timestamp)
@@ -51,10 +54,13 @@ def test_round_trip_rclone_local_remote(backup_env, rclone_local_remote, tmp_pat
     [folder] = backup_folders_on_disk(rclone_local_remote)
     manifest = manifest_on_disk(folder)
     assert sorted(entry["name"] for entry in manifest["files"]) == EXPECTED_FILES
+    assert manifest["encryption"] == {"scheme": "age-x25519", "recipient": BACKUP_KEY_RECIPIENT}
     for entry in manifest["files"]:
-        stored = folder / entry["name"]
-        assert stored.stat().st_size == entry["size"]
-        assert sha1_of_file(stored) == entry["sha1"]
+        stored = folder / entry["object"]
+        assert entry["object"] == entry["name"] + ".age"
+        assert stored.stat().st_size == entry["object_size"]
+        assert sha256_of_file(stored) == entry["object_sha256"]
+        assert len(decrypt(stored.read_bytes())) == entry["size"]
     assert manifest["versions"]["falkordb"]["modules"]["graph"]
     assert manifest["key_counts"]["valkey"] == 4
     assert manifest["started_at"] <= manifest["finished_at"]
@@ -93,7 +99,7 @@ def test_rdb_of_backup_loads_into_a_stopped_server_rclone_local_remote(backup_en
     [folder] = backup_folders_on_disk(rclone_local_remote)
     recovery_dir = tmp_path / "recovered"
     recovery_dir.mkdir()
-    (recovery_dir / "dump.rdb").write_bytes((folder / "falkordb" / "dump.rdb").read_bytes())
+    (recovery_dir / "dump.rdb").write_bytes(decrypt((folder / "falkordb" / "dump.rdb.age").read_bytes()))
     recovered = start_falkordb(recovery_dir, FALKORDB_PASSWORD)
     try:
         assert graph_state("127.0.0.1", recovered.port, FALKORDB_PASSWORD) == before_graphs
@@ -104,14 +110,15 @@ def test_rdb_of_backup_loads_into_a_stopped_server_rclone_local_remote(backup_en
 def test_manifest_records_versions_and_checksums_b2sdk_raw_simulator(backup_env, b2_simulator, tmp_path):
     fill(backup_env)
     assert backup_cli.main(["--only", "valkey"], b2_api_factory=b2_simulator.factory) == 0
-    [manifest_name] = [name for name in b2_simulator.stored_names() if name.endswith("manifest.json")]
-    local = tmp_path / "manifest.json"
+    [manifest_name] = [name for name in b2_simulator.stored_names() if name.endswith("manifest.json.age")]
+    local = tmp_path / "manifest.json.age"
     b2_simulator.admin_bucket().download_file_by_name(manifest_name).save_to(str(local))
-    manifest = json.loads(local.read_text())
+    manifest = json.loads(decrypt(local.read_bytes()))
     assert [entry["name"] for entry in manifest["files"]] == ["valkey/dump.rdb", "valkey/keys.jsonl.gz"]
     assert manifest["versions"]["valkey"]["version"]
     assert manifest["versions"]["tools"]["b2sdk"] == "2.13.2"
-    assert all(len(entry["sha1"]) == 40 for entry in manifest["files"])
+    assert manifest["versions"]["tools"]["pyrage"] == "1.4.0"
+    assert all(len(entry["sha256"]) == len(entry["object_sha256"]) == 64 for entry in manifest["files"])
 
 
 @pytest.mark.skipif(not MEMORY_MANAGER.is_file(), reason="graphiti/memory_manager.py is not there yet")
@@ -137,3 +144,19 @@ def test_graphiti_restore_refuses_a_non_empty_graph_b2sdk_raw_simulator(backup_e
     assert backup_cli.main(["--only", "graphiti", "--groups", GROUPS[0]], b2_api_factory=b2_simulator.factory) == 0
     assert restore_cli.main(["--only", "graphiti"], b2_api_factory=b2_simulator.factory) == 1
     assert "--wipe" in capsys.readouterr().err
+
+
+def test_list_json_gives_each_backups_status_and_authenticated_manifest_rclone_local_remote(backup_env, rclone_local_remote):
+    """What the pod tests read instead of the (now encrypted) manifest files."""
+    fill(backup_env)
+    assert run_cli("backup", "--only", "valkey").returncode == 0
+    [folder] = backup_folders_on_disk(rclone_local_remote)
+    (folder.parent / "20250101T000000.000Z").mkdir()
+    (folder.parent / "20250101T000000.000Z" / "partial.age").write_bytes(b"x")
+    result = run_cli("restore", "--list", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(entry["timestamp"], entry["status"]) for entry in listed] == [
+        ("20250101T000000.000Z", "incomplete"), (folder.name, "complete")
+    ]
+    assert listed[1]["manifest"]["timestamp"] == folder.name and listed[1]["manifest"]["started_at"]

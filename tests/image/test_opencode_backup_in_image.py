@@ -10,12 +10,15 @@ from tests.support.podman import podman as podman_command
 from .test_state_volumes import DATA, NON_ROOT_READ_ONLY, api, session_titles, start_server
 
 BACKUPS = '/backups'
+# made with `scripts/backup --new-key` for the tests only (tests/backup/conftest.py): backups are always encrypted
+BACKUP_KEY = 'AGE-SECRET-KEY-14VF5MVRNNCQ63DD55L0E7UFWRVYXN9K64ETJM00V7XXFZYV8RN4QET552H'
 BACKUP_ENV = {
     'BACKUP_TARGET': 'rclone',
     'RCLONE_CONFIG_LOCALDISK_TYPE': 'local',
     'RCLONE_CONFIG': '/tmp/no-rclone.conf',
     'BACKUP_RCLONE_REMOTE': f'localdisk:{BACKUPS}',
     'BACKUP_PREFIX': 'image-test',
+    'BACKUP_ENCRYPTION_KEY': BACKUP_KEY,
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pyrage import x25519
 
 from tests.pod import pod_stack, standins
 from tests.pod.pod_stack import Pod, Steps
@@ -75,7 +76,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
     # On every host address: the pod's containers reach it through the network's gateway.
     agent = DatadogTestAgent(work_dir, host='0.0.0.0', ready_timeout=60).start()
     secret_env = {'PATH': os.environ.get('PATH', ''), 'OPENCODE_SERVER_PASSWORD': secrets.token_urlsafe(24),
-                  'OPENAI_API_KEY': 'test-key-not-secret'}
+                  'OPENAI_API_KEY': 'test-key-not-secret',
+                  'BACKUP_ENCRYPTION_KEY': str(x25519.Identity.generate())}
     pod_stack.create_secret(secret_env)
     play_volumes()
     steps = Steps(path=harness_work_dir() / 'pod-figures.json')

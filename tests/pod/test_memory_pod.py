@@ -139,18 +139,12 @@ def test_memory_spans_reach_the_agent_with_the_pods_tags(stack: PodStack) -> Non
 
 
 def backups_on_remote(stack: PodStack) -> list[dict[str, Any]]:
+    """The manifests of the complete backups, as the sidecar's own `restore` decrypts and authenticates them."""
     pod = stack.pod
     assert pod is not None
-    listing = pod.exec('opencode-backup', 'sh', '-c', 'cat /backups/opencode-server/*/manifest.json 2>/dev/null',
-                       check=False).stdout
-    decoder = json.JSONDecoder()
-    manifests, position = [], 0
-    while position < len(listing.strip()):
-        manifest, position = decoder.raw_decode(listing, position)
-        manifests.append(manifest)
-        while position < len(listing) and listing[position].isspace():
-            position += 1
-    return manifests
+    listing = pod.exec('opencode-backup', '/app/scripts/restore', '--list', '--json', check=False).stdout
+    entries = [json.loads(line) for line in listing.splitlines() if line.strip()]
+    return [entry['manifest'] for entry in entries if entry['status'] == 'complete']
 
 
 def memory_settled(stack: PodStack, episodes: int) -> bool:

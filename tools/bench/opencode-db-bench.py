@@ -112,6 +112,9 @@ def main() -> None:
             'BACKUP_TARGET': 'rclone', 'RCLONE_CONFIG_BENCHDISK_TYPE': 'local', 'RCLONE_CONFIG': str(work / 'none.conf'),
             'BACKUP_RCLONE_REMOTE': f'benchdisk:{remote}', 'BACKUP_PREFIX': 'bench', 'BACKUP_PARTS': 'opencode',
             'OPENCODE_DB': str(database), 'OPENCODE_BIN': opencode_binary(),
+            # backups are always encrypted: a fresh key per bench run
+            'BACKUP_ENCRYPTION_KEY': subprocess.run([sys.executable, str(REPO / 'scripts' / 'backup'), '--new-key'],
+                                                    capture_output=True, text=True, check=True).stdout.splitlines()[-1],
         })
         scripts = REPO / 'scripts'
         backups, restores, probes = [], [], []
@@ -125,7 +128,7 @@ def main() -> None:
             start = time.perf_counter()
             opencode_db.image_schema(opencode_binary())
             probes.append(time.perf_counter() - start)
-        object_size = max(path.stat().st_size for path in remote.rglob('opencode.db'))
+        object_size = max(path.stat().st_size for path in remote.rglob('opencode.db.age'))
         server = OpencodeServer(home, project, work / 'opencode.log').start()
         relisted = len(server.sessions())
         print(f'machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, '
