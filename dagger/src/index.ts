@@ -243,7 +243,14 @@ export class OpencodeServer {
      * the port. Without it, a call with no --password is refused (as the image refuses to start).
      */
     allowNoPassword: boolean = false,
+    /**
+     * Seconds the server gets to come up before failed readiness checks count (the engine then tries 3 more times, a
+     * second apart; the image's HEALTHCHECK timeout is not applied by the engine). Raise it under emulation or on a
+     * slow engine.
+     */
+    startPeriod: number = 40,
   ): Promise<Service> {
+    validateStartPeriod(startPeriod)
     const checked = validatePlatform("--platform", platform)
     validateUsername(username)
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
@@ -263,6 +270,7 @@ export class OpencodeServer {
       valkeyImage,
       withoutMemory,
       platform: checked,
+      startPeriod: `${startPeriod}s`,
     })
   }
 
@@ -285,6 +293,13 @@ export class OpencodeServer {
   @check()
   containerfileIsCurrent(): Container {
     return containerfileDiff(this.source.file(CONTAINERFILE_PATH))
+  }
+}
+
+/** A start period the engine can honour: whole seconds, at least one (0 or less would fail every early check). */
+function validateStartPeriod(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new BuildInputError(`--start-period must be a whole number of seconds, at least 1 (got ${seconds})`)
   }
 }
 

@@ -25,9 +25,14 @@ export interface ServerOptions {
   memory?: MemoryServices
 }
 
-/** The image with OPENCODE_SERVER_USERNAME/PASSWORD and, unless left out, FalkorDB and Valkey bound by hostname. */
+/**
+ * The image with OPENCODE_SERVER_USERNAME/PASSWORD and, unless left out, FalkorDB and Valkey bound by hostname.
+ * Under Dagger the engine's own init is PID 1 in every exec and service (cmd/init/main.go), not the image's tini, which
+ * then warns "not PID 1" into the output a failed healthcheck quotes; as a child subreaper (TINI_SUBREAPER) it still
+ * reaps every orphan and says nothing. Podman and Kubernetes run tini as PID 1 and are unchanged.
+ */
 export function serverContainer(image: Container, options: ServerOptions): Container {
-  let server = image.withEnvVariable("OPENCODE_SERVER_USERNAME", options.username)
+  let server = image.withEnvVariable("OPENCODE_SERVER_USERNAME", options.username).withEnvVariable("TINI_SUBREAPER", "1")
   if (options.password) server = server.withSecretVariable("OPENCODE_SERVER_PASSWORD", options.password)
   else if (options.allowNoPassword) server = server.withEnvVariable("OPENCODE_SERVER_ALLOW_NO_PASSWORD", "1")
   if (options.memory) server = withMemoryStack(server, options.memory)
@@ -64,14 +69,14 @@ function imageHealthcheck(): Extract<Step, { kind: "healthcheck" }> {
  * password from a mounted secret file, and retried every READINESS_START_INTERVAL instead of every 30 s
  * (core/healthcheck.go, durationBetweenRetries: the start interval if set, else the interval).
  */
-export function serveService(server: Container, password?: Secret): Service {
+export function serveService(server: Container, password?: Secret, startPeriod?: string): Service {
   const check = imageHealthcheck()
   const withPassword = password ? server.withMountedSecret(PASSWORD_FILE, password) : server
   return withPassword
     .withDockerHealthcheck(["/bin/sh", "-c", readinessCommand()], {
       interval: check.interval,
       timeout: check.timeout,
-      startPeriod: check.startPeriod,
+      startPeriod: startPeriod ?? check.startPeriod,
       startInterval: READINESS_START_INTERVAL,
       retries: check.retries,
     })

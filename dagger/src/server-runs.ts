@@ -20,6 +20,8 @@ export interface RunOptions {
   password?: Secret
   /** No password on purpose (serve --allow-no-password): the image's opt-out, OPENCODE_SERVER_ALLOW_NO_PASSWORD=1. */
   allowNoPassword?: boolean
+  /** serve's readiness start period, e.g. "120s"; undefined: the image's HEALTHCHECK start period. */
+  startPeriod?: string
   falkordbImage: string
   valkeyImage: string
   withoutMemory: boolean
@@ -56,7 +58,7 @@ export function serverService(image: Container, options: RunOptions): Service {
     allowNoPassword: options.allowNoPassword,
     memory: memoryFor(options),
   })
-  return serveService(server, options.password)
+  return serveService(server, options.password, options.startPeriod)
 }
 
 /**

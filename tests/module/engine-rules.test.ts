@@ -287,3 +287,23 @@ describe("healthcheck without --password proves the server with a password made 
     assert.equal(variable.args?.secret, secret)
   })
 })
+
+describe("serve's readiness budget and tini under Dagger (issue 21, items 5 and 6)", () => {
+  // core/healthcheck.go: failures count only after the start period, then `retries` tries a start interval apart; the
+  // timeout field is not applied, so the start period is the one budget a slow engine needs raised.
+  it("serve's start period is the one given, else the image's", () => {
+    const [given] = operations(serverService(image(), { ...defaults, startPeriod: "120s" }), "withDockerHealthcheck")
+    assert.equal(given.args?.startPeriod, "120s")
+    const spec = imageSpec.steps.find((step) => step.kind === "healthcheck")
+    assert.ok(spec && spec.kind === "healthcheck")
+    const [fallback] = operations(serverService(image(), defaults), "withDockerHealthcheck")
+    assert.equal(fallback.args?.startPeriod, spec.startPeriod)
+  })
+
+  // cmd/init/main.go: the engine's init is PID 1 in execs and services, so tini is not; as a child subreaper it still
+  // reaps orphans and prints no "not PID 1" warning into the output a failed healthcheck quotes.
+  it("the server runs with TINI_SUBREAPER=1 in healthcheck and serve", () => {
+    assert.equal(envValue(serverService(image(), defaults), "TINI_SUBREAPER"), "1")
+    assert.equal(envValue(healthcheckContainer(image(), { ...defaults, attempts: 3 }), "TINI_SUBREAPER"), "1")
+  })
+})

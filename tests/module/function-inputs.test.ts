@@ -49,7 +49,7 @@ const healthcheck = (options: { password?: Secret; username?: string; attempts?:
       options.withoutMemory ?? false,
     )
 
-const serve = (options: { password?: Secret; username?: string; falkordb?: string; valkey?: string; withoutMemory?: boolean; allowNoPassword?: boolean }): Call =>
+const serve = (options: { password?: Secret; username?: string; falkordb?: string; valkey?: string; withoutMemory?: boolean; allowNoPassword?: boolean; startPeriod?: number }): Call =>
   (server) =>
     server.serve(
       options.password,
@@ -61,6 +61,7 @@ const serve = (options: { password?: Secret; username?: string; falkordb?: strin
       options.withoutMemory ?? false,
       undefined,
       options.allowNoPassword ?? true,
+      options.startPeriod ?? 40,
     )
 
 async function rejectsBeforeBuild(call: Call, message: RegExp): Promise<Error> {
@@ -113,4 +114,12 @@ describe("closed by default: no call serves without a password by accident (issu
     const error = await rejectsBeforeBuild(serve({ allowNoPassword: false }), /serve needs --password/)
     assert.match(error.message, /--allow-no-password/)
   })
+})
+
+describe("serve --start-period (issue 21, item 5)", () => {
+  for (const seconds of [0, -5, 2.5]) {
+    it(`${seconds} is refused before any container`, async () => {
+      await rejectsBeforeBuild(serve({ startPeriod: seconds }), /--start-period must be a whole number of seconds, at least 1/)
+    })
+  }
 })

@@ -187,6 +187,7 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       ...memoryArguments,
       ...platformArgument,
       allowNoPassword: { type: "BOOLEAN_KIND", optional: false, default: false },
+      startPeriod: { type: "INTEGER_KIND", optional: false, default: 40 },
     })
   })
 
