@@ -11,6 +11,7 @@ cannot read it. The token is never logged, printed, or written anywhere else.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import logging
 import os
@@ -123,3 +124,13 @@ def authorized(header: str | None, token: str) -> bool:
     if scheme.lower() != AUTH_SCHEME.lower():
         return False
     return hmac.compare_digest(presented.strip().encode('utf-8', 'replace'), token.encode('utf-8'))
+
+
+PROOF_LABEL = b'opencode-memory-proof\n'
+
+
+def proof(token: str, nonce: str) -> str:
+    """What only the token holder can answer to a caller's nonce (GET /proof): the plugin checks it before it sends
+    the token or anything of a session's to whatever listens on the memory port. Keyed with the token, and labelled, so
+    it is never a usable Authorization value."""
+    return hmac.new(token.encode(), PROOF_LABEL + nonce.encode(), hashlib.sha256).hexdigest()

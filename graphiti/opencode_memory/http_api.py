@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .api_token import AUTH_SCHEME, authorized
+from .api_token import AUTH_SCHEME, authorized, proof
 from .episodes import BadRequest
 from .failures import describe, is_outage
 from .graph_store import NotFound
@@ -22,6 +23,7 @@ from .portability import ImportRefused
 from .service import MemoryService
 
 logger = logging.getLogger(__name__)
+NONCE = re.compile(r'[0-9a-f]{32,128}')
 
 
 class HttpError(Exception):
@@ -96,6 +98,14 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         status, payload = 500, {'error': 'internal error'}
+        if method == 'GET' and url.path == '/proof':
+            # The one route without the token: it proves this process holds it, and reveals nothing else.
+            nonce = query.get('nonce', '')
+            if not NONCE.fullmatch(nonce):
+                self.send_json(400, {'error': 'nonce must be 32 to 128 hex digits'})
+            else:
+                self.send_json(200, {'proof': proof(self.server.token, nonce)})
+            return
         if not authorized(self.headers.get('Authorization'), self.server.token):
             # Every route, /health included, answers a caller without the token with 401 and nothing else: the
             # status alone tells a probe the process is up. The body is never read (so never parsed as a request).

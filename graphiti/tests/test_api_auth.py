@@ -120,3 +120,13 @@ def test_the_server_drops_a_short_token_and_takes_the_token_out_of_its_environme
     long_one = 'k' * 43
     environ = {'MEMORY_API_TOKEN': long_one}
     assert api_token.server_token(environ) == long_one and environ == {}
+
+
+def test_proof_answers_a_nonce_with_the_tokens_hmac_and_nothing_else(guarded_manager: MemoryManager) -> None:
+    nonce = 'ab' * 16
+    status, answer = guarded_manager.request('GET', f'/proof?nonce={nonce}', token='')
+    assert status == 200 and answer == {'proof': api_token.proof(guarded_manager.token, nonce)}
+    assert guarded_manager.token not in json.dumps(answer)
+    for bad in ('', 'xyz', 'ab' * 8, 'ab' * 80):
+        status, _ = guarded_manager.request('GET', f'/proof?nonce={bad}', token='')
+        assert status == 400, bad

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { lstatSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -45,6 +45,26 @@ export function readPublishedToken(port: number, env: Env = process.env): string
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The answer only a holder of `token` can give to `nonce` (graphiti/opencode_memory/api_token.py, proof): HMAC-SHA256
+ * keyed with the token over a label and the nonce.
+ */
+export function proofFor(token: string, nonce: string): string {
+  return createHmac("sha256", token).update(`opencode-memory-proof\n${nonce}`).digest("hex");
+}
+
+export function newNonce(): string {
+  return randomBytes(16).toString("hex");
+}
+
+/** Whether `answer` is the proof for `nonce` under `token`, compared in constant time. */
+export function provesToken(answer: unknown, token: string, nonce: string): boolean {
+  if (typeof answer !== "string") return false;
+  const expected = Buffer.from(proofFor(token, nonce));
+  const given = Buffer.from(answer);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** What the client sends: its own token first; `refresh` rereads the published one after a 401. */

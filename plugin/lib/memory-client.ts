@@ -1,4 +1,4 @@
-import type { ApiCredentials } from "./api-token.ts";
+import { newNonce, provesToken, type ApiCredentials } from "./api-token.ts";
 import type { MemoryScope } from "./project-scope.ts";
 
 /** Body of `POST /episodes` (docs/architecture.md, memory process HTTP contract). */
@@ -47,7 +47,33 @@ export class MemoryClient {
     private readonly credentials?: ApiCredentials,
   ) {}
 
+  /**
+   * Whatever listens on the memory port must first prove it holds the token (GET /proof with a fresh nonce), so a
+   * process that took the port (another container, another local user, while ours restarts) gets neither the token
+   * nor a session's text nor a query, and its answers are never used as recall. It costs one loopback round trip.
+   */
+  private async verifyListener(timeoutMs: number): Promise<void> {
+    if (!this.credentials) return;
+    const nonce = newNonce();
+    let answer: unknown;
+    try {
+      const response = await fetch(`${this.baseUrl}/proof?nonce=${nonce}`, { signal: AbortSignal.timeout(timeoutMs) });
+      answer = response.ok ? ((await response.json()) as { proof?: unknown }).proof : undefined;
+    } catch (error) {
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : "unreachable";
+      throw new MemoryRequestError(`memory process ${reason} (GET /proof)`, true);
+    }
+    if (provesToken(answer, this.credentials.token, nonce)) return;
+    // Another OpenCode's memory process holds the token it published: switch to that one if it proves it.
+    if (this.credentials.refresh() && provesToken(answer, this.credentials.token, nonce)) return;
+    throw new MemoryRequestError(
+      "the process on the memory port cannot prove it holds the memory API token: nothing was sent to it",
+      true,
+    );
+  }
+
   private async send(method: "GET" | "POST", route: string, timeoutMs: number, body?: unknown): Promise<Response> {
+    await this.verifyListener(timeoutMs);
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.credentials) headers.authorization = `Bearer ${this.credentials.token}`;

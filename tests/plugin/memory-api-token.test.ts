@@ -32,7 +32,9 @@ test("every request carries the bearer token; without it the process answers 401
     const client = new MemoryClient(server.url, new ApiCredentials(token));
     assert.equal((await client.health(1000))?.status, "ok");
     await client.search({ group_id: "g" }, "q", 3, 1000);
-    assert.ok(server.requests.every((request) => request.authorization === `Bearer ${token}`));
+    const authenticated = server.requests.filter((request) => request.path !== "/proof");
+    assert.ok(authenticated.length >= 2 && authenticated.every((request) => request.authorization === `Bearer ${token}`));
+    assert.ok(server.requests.filter((request) => request.path === "/proof").every((request) => request.authorization === undefined));
 
     const anonymous = new MemoryClient(server.url);
     assert.equal(await anonymous.health(1000), undefined);
@@ -41,8 +43,11 @@ test("every request carries the bearer token; without it the process answers 401
       assert.equal(error.retryable, false);
       return true;
     });
-    const wrong = new MemoryClient(server.url, new ApiCredentials(newApiToken()));
-    await assert.rejects(wrong.search({ group_id: "g" }, "q", 3, 1000), /401/);
+    // A client whose token the process cannot prove it holds sends it nothing at all.
+    const wrongToken = newApiToken();
+    const wrong = new MemoryClient(server.url, new ApiCredentials(wrongToken));
+    await assert.rejects(wrong.search({ group_id: "g" }, "q", 3, 1000), /cannot prove it holds the memory API token/);
+    assert.ok(!server.requests.some((request) => request.authorization === `Bearer ${wrongToken}`));
   } finally {
     await server.stop();
   }
@@ -88,12 +93,20 @@ test("the published token is read only from a private file of this user", async 
 
 /** A stand-in memory process that, like the real one, demands the token it was handed in MEMORY_API_TOKEN. */
 const TOKEN_CHECKING_MANAGER = `
-import json, os, sys
+import hashlib, hmac, json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
 token = os.environ.get("MEMORY_API_TOKEN", "")
 open(os.environ["REPORT_FILE"], "w").write(json.dumps({"argv": sys.argv, "has_token": len(token) >= 32}))
 class Health(BaseHTTPRequestHandler):
     def do_GET(self):
+        url = urlsplit(self.path)
+        if url.path == "/proof":
+            nonce = parse_qs(url.query).get("nonce", [""])[0]
+            proof = hmac.new(token.encode(), b"opencode-memory-proof\\n" + nonce.encode(), hashlib.sha256).hexdigest()
+            self.send_response(200); self.send_header("content-type", "application/json"); self.end_headers()
+            self.wfile.write(json.dumps({"proof": proof}).encode())
+            return
         ok = token and self.headers.get("Authorization") == "Bearer " + token
         self.send_response(200 if ok else 401); self.send_header("content-type", "application/json"); self.end_headers()
         self.wfile.write(json.dumps({"status": "ok"} if ok else {"error": "unauthorized"}).encode())
@@ -122,5 +135,25 @@ test("the runtime hands its child a fresh token in the environment, never in arg
   } finally {
     await runtime.supervisor.stop();
     process.env = saved;
+  }
+});
+
+test("a stranger on the memory port gets no token, no episode and no query, and its answers are never recall (issue 17, part 3)", async () => {
+  const impostor = await new ContractMemoryServer().start();
+  impostor.impostor = true;
+  impostor.facts = [{ uuid: "fake", fact: "Made-up fact from an impostor", valid_at: null, invalid_at: null }];
+  try {
+    const token = newApiToken();
+    const client = new MemoryClient(impostor.url, new ApiCredentials(token, () => undefined));
+    assert.equal(await client.health(1000), undefined, "the impostor's health answer is not believed");
+    await assert.rejects(client.search({ group_id: "g" }, "my AWS key is AKIA…", 3, 1000), /cannot prove/);
+    await assert.rejects(
+      client.addEpisode({ group_id: "g", name: "turn", content: "my AWS key is AKIA…", source: "message", source_description: "t" }, 1000),
+      /cannot prove/,
+    );
+    assert.deepEqual(impostor.requests.map((request) => request.path), ["/proof", "/proof", "/proof"]);
+    assert.ok(impostor.requests.every((request) => request.authorization === undefined && request.body === undefined));
+  } finally {
+    await impostor.stop();
   }
 });

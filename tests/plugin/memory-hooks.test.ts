@@ -233,7 +233,7 @@ test("tools search, add and forget through the memory process, scoped to the ses
     assert.equal(await hooks.tool!.memory_search!.execute({ query: "Orion database", limit: 5 }, context), "- Orion uses Postgres [uuid: edge-1]");
     assert.match(String(await hooks.tool!.memory_add!.execute({ content: "Orion deploys on Fridays", name: "deploys" }, context)), /Stored/);
     assert.equal(await hooks.tool!.memory_forget!.execute({ uuid: "edge-1" }, context), "Forgotten: edge-1");
-    const bodies = server.requests.map((request) => [request.path, request.body]);
+    const bodies = server.requests.filter((request) => request.path !== "/proof").map((request) => [request.path, request.body]);
     assert.deepEqual(bodies[0], ["/search", { project_dir: "/work/other", query: "Orion database", limit: 5 }]);
     assert.equal(bodies[1]![0], "/episodes");
     assert.equal((bodies[1]![1] as any).content, "Orion deploys on Fridays");

@@ -1,5 +1,8 @@
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { newApiToken, proofFor, tokenFilePath } from "../../../plugin/lib/api-token.ts";
 
 export type RecordedRequest = { method: string; path: string; body: any; authorization?: string };
 type Reply = { status: number; body: unknown; delayMs?: number };
@@ -16,7 +19,15 @@ export class ContractMemoryServer {
   readonly scripted = new Map<string, Reply[]>();
   /** When set, like the real process: every route answers 401 unless `Authorization: Bearer <requiredToken>`. */
   requiredToken: string | undefined;
+  /**
+   * The token it proves it holds on GET /proof (requiredToken when set). Like a memory process another OpenCode
+   * started, it publishes it in the private runtime file, so the plugin's client finds it after its own fails.
+   */
+  readonly ownToken = newApiToken();
+  /** A stranger on the port: it answers /proof with garbage, as it cannot know the token. */
+  impostor = false;
   private server: Server | undefined;
+  private publishedFile: string | undefined;
   private episodeCounter = 0;
 
   get url(): string {
@@ -42,6 +53,11 @@ export class ContractMemoryServer {
       this.server!.once("error", reject);
       this.server!.listen(port, "127.0.0.1", () => resolve());
     });
+    const file = tokenFilePath(this.port);
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    chmodSync(path.dirname(file), 0o700);
+    writeFileSync(file, this.ownToken, { mode: 0o600 });
+    this.publishedFile = file;
     return this;
   }
 
@@ -49,6 +65,7 @@ export class ContractMemoryServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    if (this.publishedFile) rmSync(this.publishedFile, { force: true });
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -67,6 +84,13 @@ export class ContractMemoryServer {
     }
     const authorization = request.headers.authorization;
     this.requests.push({ method: request.method ?? "", path: url.pathname, body, authorization });
+    if (route === "GET /proof") {
+      const nonce = url.searchParams.get("nonce") ?? "";
+      const proof = this.impostor ? "0".repeat(64) : proofFor(this.requiredToken ?? this.ownToken, nonce);
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ proof }));
+      return;
+    }
     const refused = this.requiredToken !== undefined && authorization !== `Bearer ${this.requiredToken}`;
     const reply = refused
       ? { status: 401, body: { error: "unauthorized" } }
