@@ -5,12 +5,12 @@
  * The model is the local OpenAI-compatible double; memory is off (MEMORY_AUTOSTART=0), it plays no part here.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { prepareOpencodeHome, startOpenAIDouble, startOpencode, type OpencodeServer } from "./support/e2e-stack.ts";
-import type { TestProcess } from "./support/processes.ts";
+import { waitUntil, type TestProcess } from "./support/processes.ts";
 
 const secrets = {
   OPENCODE_SERVER_PASSWORD: `server-pw-${Math.random().toString(36).slice(2)}`,
@@ -67,6 +67,30 @@ describe("the agent's shell environment, with the real opencode", { timeout: 240
       assert.ok(!output.includes(value), `the value of ${name} is visible to the agent's shell`);
     }
     assert.ok(!output.includes("NOT_NAMED_LIKE_A_SECRET="), "a copy of a secret's value under another name is visible");
+  });
+
+  test("a terminal opened through /pty holds no secret value; the names it keeps are set to the word undefined", async () => {
+    // OpenCode 1.18.33 builds a PTY's environment from the same shell.env hook (PtyHttpApi.create), but its terminal
+    // library writes a variable the hook unset as NAME=undefined instead of leaving it out: the value is gone, the name
+    // stays. The terminal's program writes what it sees to a file, since its output otherwise goes to a websocket.
+    const seen = path.join(workDir, "pty-environment.txt");
+    const script = `{ env; echo ENVIRON-FOLLOWS; tr '\\0' '\\n' </proc/self/environ; } >${seen}.part && mv ${seen}.part ${seen}`;
+    const response = await api("POST", "/pty", { command: "/bin/sh", args: ["-c", script], cwd: project });
+    assert.equal(response.status, 200, await response.clone().text());
+    const output = await waitUntil("the terminal's program to write its environment", async () => {
+      try {
+        return await readFile(seen, "utf8");
+      } catch {
+        return undefined;
+      }
+    }, 60_000, opencode.process);
+    assert.match(output, /ENVIRON-FOLLOWS\n[\s\S]*HOME=/, "the environment was not printed");
+    for (const [name, value] of Object.entries({ ...secrets, ...copied })) {
+      assert.ok(!output.includes(value), `the value of ${name} is visible in the terminal`);
+      for (const line of output.split("\n").filter((line) => line.startsWith(`${name}=`))) {
+        assert.equal(line, `${name}=undefined`, `${name} reaches the terminal with a value`);
+      }
+    }
   });
 
   test("the server still demands its password", async () => {
