@@ -11,6 +11,10 @@ It answers deterministically, so tests can assert what ends up in the graph:
   POST /_faults                {"status": 503, "count": N}: fail the next N model calls (an outage);
                                {"delay_seconds": S}: answer chat completions S seconds late (slow model)
 
+A user message with a line `RUN-BASH: <command>` makes the streamed chat answer call OpenCode's bash tool with that
+command (when the request offers the tool and its last message is not yet the tool's result); the turn then ends with
+a plain reply.
+
 Entities are the capitalised words of the current message; facts are sentences naming two
 entities ("Orion uses Postgres" -> Orion -USES-> Postgres). A message containing POISON-PILL is
 refused with HTTP 400 every time (a poisoned episode).
@@ -32,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 POISON_MARKER = 'POISON-PILL'
+RUN_BASH = re.compile(r'^RUN-BASH: (.+)$', re.MULTILINE)
 DEFAULT_DIM = 256
 MAX_RECORDED_REQUESTS = 2000
 
@@ -215,6 +220,16 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ''
 
 
+def bash_command_to_run(body: dict[str, Any]) -> str | None:
+    """The RUN-BASH command of the last user message, while the bash tool is offered and has not answered yet."""
+    messages = body.get('messages') or []
+    offered = {tool.get('function', {}).get('name') for tool in body.get('tools') or [] if isinstance(tool, dict)}
+    if 'bash' not in offered or not messages or messages[-1].get('role') == 'tool':
+        return None
+    match = RUN_BASH.search(last_user_text(messages))
+    return match.group(1).strip() if match else None
+
+
 @dataclass
 class ServerState:
     dim: int
@@ -339,6 +354,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             content = 'Double reply: ' + ' '.join(last_user_text(messages).split())[:200]
         model = body.get('model', 'double-chat')
+        command = bash_command_to_run(body)
+        if body.get('stream') and command is not None:
+            self.stream_tool_call(model, 'bash', {'command': command, 'description': 'Runs the requested command'})
+            return
         if body.get('stream'):
             self.stream_chat(model, content)
             return
@@ -349,6 +368,26 @@ class Handler(BaseHTTPRequestHandler):
             'usage': {'prompt_tokens': len(prompt) // 4, 'completion_tokens': len(content) // 4,
                       'total_tokens': (len(prompt) + len(content)) // 4},
         })
+
+    def stream_tool_call(self, model: str, tool: str, arguments: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/event-stream')
+        self.send_header('Cache-Control', 'no-cache')
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        base = {'id': 'chatcmpl-double', 'object': 'chat.completion.chunk', 'created': int(time.time()), 'model': model}
+        call = {'index': 0, 'id': f'call_double_{int(time.time() * 1000)}', 'type': 'function',
+                'function': {'name': tool, 'arguments': json.dumps(arguments)}}
+        chunks = [
+            {**base, 'choices': [{'index': 0, 'delta': {'role': 'assistant', 'tool_calls': [call]}, 'finish_reason': None}]},
+            {**base, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'tool_calls'}],
+             'usage': {'prompt_tokens': 1, 'completion_tokens': 1, 'total_tokens': 2}},
+        ]
+        for chunk in chunks:
+            self.wfile.write(f'data: {json.dumps(chunk)}\n\n'.encode())
+        self.wfile.write(b'data: [DONE]\n\n')
+        self.wfile.flush()
+        self.close_connection = True
 
     def stream_chat(self, model: str, content: str) -> None:
         self.send_response(200)

@@ -1,11 +1,13 @@
 /**
- * The agent's commands see no secret (issue 17, part 2), proven with the real opencode and this plugin: a session's
- * shell (`POST /session/{id}/shell`, what the agent's bash runs through) prints its environment with `env` and
- * /proc/self/environ, and neither holds a secret's name or value, while the server still demands its password.
- * The model is the local OpenAI-compatible double; memory is off (MEMORY_AUTOSTART=0), it plays no part here.
+ * The agent's commands see no secret (issue 17, part 2), proven with the real opencode and this plugin. Every way
+ * OpenCode 1.18.33 starts a command takes its environment from the plugin's shell.env hook: a session's shell
+ * (`POST /session/{id}/shell`), the agent's bash tool (called by the model double) and a terminal (`POST /pty`). Each
+ * prints its environment with `env` and /proc/self/environ; neither holds a secret's name or value (the terminal keeps
+ * the names, valued "undefined"), the model never receives one, and the server still demands its password.
+ * Memory is off (MEMORY_AUTOSTART=0), it plays no part here.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -22,7 +24,7 @@ const secrets = {
 const copied = { NOT_NAMED_LIKE_A_SECRET: secrets.TEAM_DEPLOY_SECRET };
 
 let workDir: string;
-let llm: { process: TestProcess; baseUrl: string };
+let llm: Awaited<ReturnType<typeof startOpenAIDouble>>;
 let opencode: OpencodeServer;
 let project: string;
 const auth = { authorization: `Basic ${Buffer.from(`opencode:${secrets.OPENCODE_SERVER_PASSWORD}`).toString("base64")}` };
@@ -37,12 +39,41 @@ async function api(method: string, route: string, body?: unknown, headers: Recor
   });
 }
 
+/**
+ * Prints the environment twice: as the shell keeps it (env) and as the kernel gave it to a fresh process
+ * (/proc/self/environ, read by cat: a redirect would be opened before exec and read empty under bash). No backslash:
+ * the model's copy of a user's text carries them doubled.
+ */
+const PRINT_ENVIRONMENT = "env; echo ENVIRON-FOLLOWS; cat /proc/self/environ | xargs -0 -n 1";
+
+type Message = { parts: Array<{ type: string; tool?: string; state?: { status: string; output?: string } }> };
+
+/** The output of the session's one bash run (the shell route records its command as a bash tool part too). */
+function onlyBashOutput(messages: Message[]): string {
+  const runs = messages.flatMap((message) => message.parts).filter((part) => part.type === "tool" && part.tool === "bash");
+  assert.equal(runs.length, 1, `not one bash run: ${JSON.stringify(messages).slice(0, 2000)}`);
+  assert.equal(runs[0].state?.status, "completed", JSON.stringify(runs[0]));
+  return runs[0].state?.output ?? "";
+}
+
+function assertNoSecretIn(output: string, where: string): void {
+  const [shellView, kernelView] = output.split("ENVIRON-FOLLOWS\n");
+  assert.match(shellView ?? "", /^HOME=/m, `env printed nothing in ${where}`);
+  assert.match(kernelView ?? "", /^HOME=/m, `/proc/self/environ printed nothing in ${where}`);
+  for (const [name, value] of Object.entries({ ...secrets, ...copied })) {
+    assert.ok(!output.includes(`${name}=`), `${name} is visible to ${where}`);
+    assert.ok(!output.includes(value), `the value of ${name} is visible to ${where}`);
+  }
+}
+
 describe("the agent's shell environment, with the real opencode", { timeout: 240_000 }, () => {
   before(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), "agent-shell-env-"));
     llm = await startOpenAIDouble(workDir);
     const prepared = await prepareOpencodeHome(workDir, llm.baseUrl);
     project = prepared.project;
+    // The bash tool would ask before reading /proc (outside the project); nobody is there to answer in a test.
+    await writeFile(path.join(project, "opencode.json"), JSON.stringify({ permission: { bash: "allow", external_directory: "allow" } }));
     opencode = await startOpencode(workDir, prepared.home, project, { ...secrets, ...copied, MEMORY_AUTOSTART: "0" });
   });
   after(async () => {
@@ -53,20 +84,23 @@ describe("the agent's shell environment, with the real opencode", { timeout: 240
 
   test("env and /proc/self/environ of a session's shell hold no secret name or value", async () => {
     const session = await (await api("POST", "/session", {})).json();
-    const response = await api("POST", `/session/${session.id}/shell`, {
-      agent: "build",
-      command: "env; echo ENVIRON-FOLLOWS; tr '\\0' '\\n' </proc/self/environ",
-    });
+    const response = await api("POST", `/session/${session.id}/shell`, { agent: "build", command: PRINT_ENVIRONMENT });
     assert.equal(response.status, 200, await response.clone().text());
-    const messages = await (await api("GET", `/session/${session.id}/message`)).json();
-    const output = JSON.stringify(messages);
-    assert.match(output, /ENVIRON-FOLLOWS/, "the command's output is not in the session");
-    assert.match(output, /HOME=/, "the environment was not printed");
-    for (const [name, value] of Object.entries(secrets)) {
-      assert.ok(!output.includes(`${name}=`), `${name} is visible to the agent's shell`);
-      assert.ok(!output.includes(value), `the value of ${name} is visible to the agent's shell`);
+    assertNoSecretIn(onlyBashOutput(await (await api("GET", `/session/${session.id}/message`)).json()), "the session's shell");
+  });
+
+  test("the agent's bash tool sees none of them, and neither does the model that reads its output", async () => {
+    // The model double answers `RUN-BASH: <command>` with a call of OpenCode's bash tool (ShellTool, which builds its
+    // environment from the shell.env hook), then gets the tool's output in its next request, as a provider would.
+    const session = await (await api("POST", "/session", {})).json();
+    const response = await api("POST", `/session/${session.id}/message`, { parts: [{ type: "text", text: `RUN-BASH: ${PRINT_ENVIRONMENT}` }] });
+    assert.equal(response.status, 200, await response.clone().text());
+    assertNoSecretIn(onlyBashOutput(await (await api("GET", `/session/${session.id}/message`)).json()), "the bash tool");
+    const toModel = JSON.stringify(await llm.requests());
+    assert.match(toModel, /ENVIRON-FOLLOWS/, "the tool's output never reached the model");
+    for (const [name, value] of Object.entries({ ...secrets, ...copied })) {
+      assert.ok(!toModel.includes(value), `the value of ${name} reached the model`);
     }
-    assert.ok(!output.includes("NOT_NAMED_LIKE_A_SECRET="), "a copy of a secret's value under another name is visible");
   });
 
   test("a terminal opened through /pty holds no secret value; the names it keeps are set to the word undefined", async () => {
@@ -74,7 +108,7 @@ describe("the agent's shell environment, with the real opencode", { timeout: 240
     // library writes a variable the hook unset as NAME=undefined instead of leaving it out: the value is gone, the name
     // stays. The terminal's program writes what it sees to a file, since its output otherwise goes to a websocket.
     const seen = path.join(workDir, "pty-environment.txt");
-    const script = `{ env; echo ENVIRON-FOLLOWS; tr '\\0' '\\n' </proc/self/environ; } >${seen}.part && mv ${seen}.part ${seen}`;
+    const script = `{ ${PRINT_ENVIRONMENT}; } >${seen}.part && mv ${seen}.part ${seen}`;
     const response = await api("POST", "/pty", { command: "/bin/sh", args: ["-c", script], cwd: project });
     assert.equal(response.status, 200, await response.clone().text());
     const output = await waitUntil("the terminal's program to write its environment", async () => {
@@ -84,7 +118,9 @@ describe("the agent's shell environment, with the real opencode", { timeout: 240
         return undefined;
       }
     }, 60_000, opencode.process);
-    assert.match(output, /ENVIRON-FOLLOWS\n[\s\S]*HOME=/, "the environment was not printed");
+    const [shellView, kernelView] = output.split("ENVIRON-FOLLOWS\n");
+    assert.match(shellView ?? "", /^HOME=/m, "env printed nothing in the terminal");
+    assert.match(kernelView ?? "", /^HOME=/m, "/proc/self/environ printed nothing in the terminal");
     for (const [name, value] of Object.entries({ ...secrets, ...copied })) {
       assert.ok(!output.includes(value), `the value of ${name} is visible in the terminal`);
       for (const line of output.split("\n").filter((line) => line.startsWith(`${name}=`))) {
