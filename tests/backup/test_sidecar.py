@@ -1,5 +1,6 @@
-"""The cron sidecar: the environment saved root-only under the runtime dir, and the job that cron runs (with
-cron's stripped environment) loading it and taking a real backup into an rclone local remote."""
+"""The backup sidecar: the environment saved owner-only under the runtime dir, the schedule it hands to
+backup-scheduler, and the job (run as by hand, with next to no environment) loading it and taking a real backup into an
+rclone local remote."""
 import os
 import stat
 import subprocess
@@ -17,7 +18,6 @@ def test_sidecar_saves_env_and_cron_job_backs_up_rclone_local_remote(backup_env,
     sidecar_env = dict(os.environ)
     sidecar_env.update(
         BACKUP_RUNTIME_DIR=str(runtime_dir),
-        BACKUP_INSTALL_CRONTAB="0",  # write the crontab beside the env file instead of installing it on this host
         BACKUP_SCHEDULE="*/15 * * * *",
         BACKUP_PYTHON=sys.executable,
         BACKUP_PARTS="falkordb,valkey",
@@ -33,10 +33,9 @@ def test_sidecar_saves_env_and_cron_job_backs_up_rclone_local_remote(backup_env,
     saved = env_file.read_text()
     assert "VALKEY_PASSWORD=" in saved and "UNRELATED_SETTING" not in saved
     assert VALKEY_PASSWORD not in started.stdout + started.stderr
-    crontab = (runtime_dir / "crontab").read_text()
-    assert f"*/15 * * * * {SCRIPTS}/backup-cron-job" in crontab
+    assert f"backup-sidecar: schedule: */15 * * * * {SCRIPTS}/backup-cron-job" in started.stdout
 
-    # what cron gives a job: next to nothing
+    # a job started with next to nothing in its environment (as `podman exec … backup-cron-job` may be)
     cron_env = {"PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "HOME": "/root", "BACKUP_RUNTIME_DIR": str(runtime_dir)}
     job = subprocess.run(
         [str(SCRIPTS / "backup-cron-job")], env=cron_env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
@@ -56,6 +55,18 @@ def test_cron_job_without_saved_env_fails_clearly(tmp_path):
     )
     assert job.returncode == 1
     assert "start the sidecar" in job.stderr
+
+
+def test_sidecar_refuses_a_schedule_that_is_not_five_cron_fields(tmp_path):
+    sidecar_env = dict(os.environ, BACKUP_RUNTIME_DIR=str(tmp_path / "run"), BACKUP_SCHEDULE="61 * * * *")
+    started = subprocess.run(
+        [str(SCRIPTS / "backup-sidecar"), "true"], env=sidecar_env, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode == 2
+    assert started.stderr.strip().splitlines() == [
+        "backup-scheduler: the schedule '61 * * * *' is not five valid cron fields: minute: 61 is outside 0-59"
+    ]
+    assert not (tmp_path / "run").exists()
 
 
 def test_shipped_crontab_runs_the_job_daily():
