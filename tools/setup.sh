@@ -27,4 +27,11 @@ if [[ ! -x .venv/bin/python ]] || ! cmp -s tests/requirements.lock .venv/.instal
   .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/requirements.lock
   cp tests/requirements.lock .venv/.installed-lock
 fi
+# The checkers of deploy/ and the Containerfile (tests/deploy): their own venv, as checkov pins many packages itself.
+if [[ ! -x .venv-deploy/bin/python ]] || ! cmp -s tests/deploy/requirements.lock .venv-deploy/.installed-lock; then
+  echo "setup: deploy checkers venv from tests/deploy/requirements.lock"
+  python3 -m venv .venv-deploy
+  .venv-deploy/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/deploy/requirements.lock
+  cp tests/deploy/requirements.lock .venv-deploy/.installed-lock
+fi
 echo "setup: done"

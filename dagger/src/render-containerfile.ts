@@ -11,7 +11,7 @@ const GENERATED_HEADER = [
 export function renderContainerfile(spec: ImageSpec): string {
   const base = spec.baseImageArgument
   const blocks: string[] = [
-    [...GENERATED_HEADER, platformsLine(spec.platforms)].join("\n"),
+    [...GENERATED_HEADER, platformsLine(spec.platforms), ...checkovSkipLines(spec)].join("\n"),
     `# ${base.description}\nARG ${base.name}=${base.default}\nFROM \${${base.name}}`,
     [`ARG ${base.name}`, ...spec.buildArguments.map((arg) => `# ${arg.description}\nARG ${arg.name}=${arg.default}`)].join(
       "\n",
@@ -26,6 +26,11 @@ export function renderContainerfile(spec: ImageSpec): string {
     previous = step
   }
   return blocks.join("\n\n") + "\n"
+}
+
+/** checkov reads `# checkov:skip=CHECK:reason` anywhere in a Dockerfile; the reason stays beside the check. */
+function checkovSkipLines(spec: ImageSpec): string[] {
+  return (spec.checkovSkips ?? []).map((skip) => `# checkov:skip=${skip.check}:${skip.reason}`)
 }
 
 /** The header line naming the supported platforms, so a reader of the Containerfile alone knows them. */

@@ -78,7 +78,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
     secret_env = {'PATH': os.environ.get('PATH', ''), 'OPENCODE_SERVER_PASSWORD': secrets.token_urlsafe(24),
                   'OPENAI_API_KEY': 'test-key-not-secret',
                   'BACKUP_ENCRYPTION_KEY': str(x25519.Identity.generate())}
-    pod_stack.create_secret(secret_env)
+    pod_stack.create_secrets(secret_env)
     play_volumes()
     steps = Steps(path=harness_work_dir() / 'pod-figures.json')
     state = PodStack(work_dir, model, agent, gateway, secret_env, steps)
@@ -88,7 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
         if state.pod is not None:
             state.pod.down()
         remove_pod_volumes(include_backups=True)
-        podman('secret', 'rm', pod_stack.SECRET_NAME, check=False)
+        pod_stack.remove_secrets()
         agent.stop()
         model.stop()
 

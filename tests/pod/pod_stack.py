@@ -4,12 +4,12 @@ on the host: the local OpenAI-compatible model server (tests/doubles) and Datado
 
 The pod YAML is used as shipped except for what a test deployment must change, all in `test_overrides` below:
 the model and agent addresses (the doubles on the host, reached through the pod network's gateway), DD_ENV, the
-backup target (an rclone `local` remote on one more volume instead of B2) and a schedule of every minute.
+backup target (an rclone `local` remote on one more volume instead of B2, so no B2 key files) and a schedule of every
+minute. Every security setting (uids, read-only roots, secrets as files) is played as shipped.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import subprocess
@@ -21,14 +21,17 @@ from typing import Any
 
 import yaml
 
-from tests.support.podman import podman
+from tests.support.podman import podman, podman_env
 from tests.support.real_servers import REPO, wait_until
 
 DEPLOY = REPO / 'deploy'
 POD_YAML = DEPLOY / 'opencode-memory-pod.yaml'
 VOLUMES_YAML = DEPLOY / 'opencode-memory-volumes.yaml'
 SECRET_TOOL = DEPLOY / 'opencode-memory-secret.py'
-SECRET_NAME = 'opencode-memory-secrets'
+# The pod's Secrets, one per container (deploy/opencode-memory-secret.py); the server's is the one a test removes.
+SECRET_NAMES = ('opencode-memory-server', 'opencode-memory-falkordb', 'opencode-memory-valkey', 'opencode-memory-backup',
+                'opencode-memory-datadog')
+SERVER_SECRET = 'opencode-memory-server'
 KUBE_NETWORK = 'podman-default-kube-network'
 OPENCODE_IMAGE = 'localhost/opencode-server:latest'
 BACKUP_VOLUME = 'opencode-memory-test-backups'
@@ -55,6 +58,10 @@ def volume_names() -> list[str]:
 
 def container(pod: dict[str, Any], name: str) -> dict[str, Any]:
     return next(item for item in pod['spec']['containers'] if item['name'] == name)
+
+
+def drop_env(spec: dict[str, Any], *names: str) -> None:
+    spec['env'] = [item for item in spec.get('env', []) if item['name'] not in names]
 
 
 def set_env(spec: dict[str, Any], **values: str) -> None:
@@ -89,6 +96,8 @@ def test_overrides(pod: dict[str, Any], *, gateway: str, model_port: int, agent_
             DD_TRACE_AGENT_URL=f'http://{gateway}:{agent_port}', DD_ENV=TEST_DD_ENV,
             MEMORY_RETRY_MAX_SECONDS='5')
     sidecar = container(pod, 'opencode-backup')
+    # The B2 keys are left out of the test's Secret (unset values are), so the sidecar must not name their files.
+    drop_env(sidecar, 'B2_APPLICATION_KEY_ID_FILE', 'B2_APPLICATION_KEY_FILE', 'B2_BUCKET')
     set_env(sidecar, BACKUP_TARGET='rclone', BACKUP_RCLONE_REMOTE='backups:/backups', RCLONE_CONFIG_BACKUPS_TYPE='local',
             BACKUP_SCHEDULE='* * * * *')
     sidecar['volumeMounts'].append({'name': 'backup-remote', 'mountPath': '/backups'})
@@ -103,17 +112,26 @@ def kube_network_gateway() -> str:
     return network['subnets'][0]['gateway']
 
 
-def create_secret(environ: dict[str, str]) -> None:
-    podman('secret', 'rm', SECRET_NAME, check=False)
-    made = subprocess.run([sys.executable, str(SECRET_TOOL), '--podman'], env=environ, capture_output=True, text=True,
-                          timeout=30, check=True)
-    podman('secret', 'create', SECRET_NAME, '-', input=made.stdout)
+def remove_secret_volumes() -> None:
+    """Podman 4.3 copies each Secret mounted as files into a volume named after it, which `kube down` leaves and the
+    next play reuses as it is: without this, new Secrets (or none) would not be what the next pod sees."""
+    for name in SECRET_NAMES:
+        podman('volume', 'rm', '-f', name, check=False)
 
 
-def secret_value(environ: dict[str, str], key: str) -> str:
-    made = subprocess.run([sys.executable, str(SECRET_TOOL), '--podman'], env=environ, capture_output=True, text=True,
-                          timeout=30, check=True)
-    return base64.b64decode(json.loads(made.stdout)[key]).decode()
+def remove_secrets() -> None:
+    for name in SECRET_NAMES:
+        podman('secret', 'rm', name, check=False)
+    remove_secret_volumes()
+
+
+def create_secrets(environ: dict[str, str]) -> None:
+    """The Secrets as an operator makes them for Podman 4.3: the deploy tool runs `podman secret create` for each."""
+    remove_secrets()
+    engine = {name: value for name, value in podman_env().items() if name.startswith('CONTAINERS_')}
+    made = subprocess.run([sys.executable, str(SECRET_TOOL), '--podman-create'], env={**environ, **engine},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
 
 
 @dataclass
@@ -148,6 +166,7 @@ class Pod:
 
     def down(self) -> None:
         podman('kube', 'down', str(self.yaml_path), check=False, timeout=120)
+        remove_secret_volumes()
 
     def exec(self, name: str, *command: str, check: bool = True, timeout: float = 120,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -175,8 +194,11 @@ class Pod:
         return next(iter(networks.values()))['IPAddress']
 
     def redis(self, name: str, port: int, *command: str) -> str:
-        """redis-cli in that container, authenticated by its own REDISCLI_AUTH (the Secret's password)."""
-        return self.exec(name, 'redis-cli', '-e', '--no-auth-warning', '-p', str(port), *command, timeout=60).stdout
+        """redis-cli in that container, authenticated with the password file the server itself reads (the Secret's
+        key `<name>-password`): the value never leaves the container."""
+        script = f'REDISCLI_AUTH="$(cat /run/secrets/{name}-password)"; export REDISCLI_AUTH; exec redis-cli "$@"'
+        return self.exec(name, 'sh', '-c', script, 'redis-cli', '-e', '--no-auth-warning', '-p', str(port), *command,
+                         timeout=60).stdout
 
     def graph_counts(self) -> dict[str, int]:
         """Nodes, edges and episodes over every graph in FalkorDB, read in the FalkorDB container."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 import urllib.error
 from datetime import datetime, timezone
@@ -88,6 +89,33 @@ def test_the_pod_comes_up_and_every_probe_passes(stack: PodStack) -> None:
     sidecar = pod.inspect('opencode-backup')['State']
     assert sidecar['Running'], pod.logs('opencode-backup')
     assert 'backup-sidecar: schedule: * * * * *' in pod.logs('opencode-backup')
+
+
+def test_every_container_runs_restricted_and_the_servers_only_on_loopback(stack: PodStack) -> None:
+    """What Podman applied of each container's securityContext, read from inside (PID 1's status): its non-root uid,
+    no capabilities, no_new_privs, seccomp filtering, a read-only root; FalkorDB and Valkey refuse the pod's address."""
+    pod = stack.pod
+    assert pod is not None
+    applied = {}
+    for container in pod.spec['spec']['containers']:
+        name = container['name']
+        status = dict(line.split(':\t', 1) for line in pod.exec(name, 'cat', '/proc/1/status').stdout.splitlines()
+                      if ':\t' in line)
+        writes_root = pod.exec(name, 'sh', '-c', 'touch /opencode-root-write-probe', check=False)
+        applied[name] = {'uid': status['Uid'].split()[0], 'CapEff': status['CapEff'], 'CapBnd': status['CapBnd'],
+                         'NoNewPrivs': status['NoNewPrivs'], 'Seccomp': status['Seccomp'],
+                         'root writable': writes_root.returncode == 0}
+    stack.steps.record('securityContext as applied by podman kube play', 0, containers=applied)
+    for container in pod.spec['spec']['containers']:
+        context = container['securityContext']
+        assert applied[container['name']] == {
+            'uid': str(context['runAsUser']), 'CapEff': '0000000000000000', 'CapBnd': '0000000000000000',
+            'NoNewPrivs': '1', 'Seccomp': '2', 'root writable': False}, container['name']
+    address = pod.ip()
+    for port in (6379, 6380):
+        with socket.socket() as client:
+            client.settimeout(5)
+            assert client.connect_ex((address, port)) != 0, f'port {port} answers on the pod address {address}'
 
 
 def test_a_session_is_remembered_in_falkordb_and_recalled_into_a_new_session(stack: PodStack) -> None:

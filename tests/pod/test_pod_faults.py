@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from tests.pod.conftest import PodStack
-from tests.pod.pod_stack import BACKUP_VOLUME, SECRET_NAME, wait_for
+from tests.pod.pod_stack import BACKUP_VOLUME, SERVER_SECRET, wait_for
 from tests.pod.test_memory_pod import backups_on_remote, chat_turn, play_new_pod, wait_ready
 from tests.support.podman import PodmanError, podman
 
@@ -173,13 +173,13 @@ def test_a_pod_without_its_secret_does_not_start_and_says_why(stack: PodStack) -
     pod = stack.pod
     stored = pod.graph_counts()
     pod.down()
-    podman('secret', 'rm', SECRET_NAME)
+    podman('secret', 'rm', SERVER_SECRET)
     try:
         pod.play()
         raise AssertionError('the pod started without its Secret')
     except PodmanError as error:
         message = str(error)
-    reason = [line for line in message.splitlines() if SECRET_NAME in line]
+    reason = [line for line in message.splitlines() if SERVER_SECRET in line]
     stack.steps.record('bad input: pod without its Secret', 0, message=reason[-1][:300] if reason else message[-300:])
     assert reason, message
     running = podman('ps', '--format', '{{.Names}}').stdout.split()
@@ -187,7 +187,7 @@ def test_a_pod_without_its_secret_does_not_start_and_says_why(stack: PodStack) -
     podman('pod', 'rm', '-f', pod.name, check=False)
     # The data stays: with the Secret back, the same volumes bring the same graph.
     from tests.pod import pod_stack
-    pod_stack.create_secret(stack.secret_env)
+    pod_stack.create_secrets(stack.secret_env)
     pod.play()
     wait_ready(pod)
     assert pod.graph_counts() == stored
