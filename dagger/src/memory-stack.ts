@@ -5,21 +5,14 @@
  */
 import { Container, type Platform, Service } from "@dagger.io/dagger"
 
+import { MEMORY_IMAGES, pinnedReference } from "./memory-images.js"
 import { containerOn } from "./platform-container.js"
 
-/**
- * FalkorDB, pinned by tag and digest. The digest is the one public projects record for this tag; it could not be
- * checked against Docker Hub here (no registry is reachable), so pin your own with --falkordb-image when in doubt.
- */
-export const DEFAULT_FALKORDB_IMAGE =
-  "falkordb/falkordb:v4.18.3@sha256:30c530c193ac48cb6ea8c6cae745f793d2c098a0a138f7b3e46c1d90848845ba"
+/** FalkorDB, pinned by tag and digest (memory-images.ts names it for the module and the pod alike). */
+export const DEFAULT_FALKORDB_IMAGE = pinnedReference(MEMORY_IMAGES.falkordb)
 
-/**
- * Valkey, pinned by tag and the digest of its multi-platform index, as several public projects record it; it could not
- * be checked against Docker Hub here, so pin your own with --valkey-image when in doubt.
- */
-export const DEFAULT_VALKEY_IMAGE =
-  "valkey/valkey:8.1.9@sha256:f0ba225266310efba5fb33383e21c64fbd07907304224786c780606e7ebd7327"
+/** Valkey, pinned by tag and digest (memory-images.ts). */
+export const DEFAULT_VALKEY_IMAGE = pinnedReference(MEMORY_IMAGES.valkey)
 
 export const FALKORDB_HOSTNAME = "falkordb"
 export const VALKEY_HOSTNAME = "valkey"

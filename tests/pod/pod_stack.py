@@ -3,7 +3,8 @@ with `podman kube play` against the image under test and local stand-ins (tests/
 on the host: the local OpenAI-compatible model server (tests/doubles) and Datadog's APM test agent.
 
 The pod YAML is used as shipped except for what a test deployment must change, all in `test_overrides` below:
-the model and agent addresses (the doubles on the host, reached through the pod network's gateway), DD_ENV, the
+the images' digests (the local stand-ins are named by tag only), the model and agent addresses (the doubles on the
+host, reached through the pod network's gateway), DD_ENV, the
 backup target (an rclone `local` remote on one more volume instead of B2, so no B2 key files) and a schedule of every
 minute. Every security setting (uids, read-only roots, secrets as files) is played as shipped.
 """
@@ -48,8 +49,15 @@ def pod_document() -> dict[str, Any]:
     return pod
 
 
+def stand_in_reference(image: str) -> str:
+    """The pod's pinned `name:tag@digest` without its digest: a local stand-in cannot have the upstream digest."""
+    return image.split('@', 1)[0]
+
+
 def images_named_by_the_pod() -> dict[str, str]:
-    return {container['name']: container['image'] for container in pod_document()['spec']['containers']}
+    """Each container's image as the test plays it: the memory images' stand-ins by name and tag."""
+    return {container['name']: stand_in_reference(container['image'])
+            for container in pod_document()['spec']['containers']}
 
 
 def volume_names() -> list[str]:
@@ -88,6 +96,8 @@ def model_config(model_base_url: str) -> str:
 
 def test_overrides(pod: dict[str, Any], *, gateway: str, model_port: int, agent_port: int) -> dict[str, Any]:
     pod = copy.deepcopy(pod)
+    for item in pod['spec']['containers']:
+        item['image'] = stand_in_reference(item['image'])
     model_url = f'http://{gateway}:{model_port}/v1'
     set_env(container(pod, 'opencode-server'),
             OPENCODE_CONFIG_CONTENT=model_config(model_url), OPENAI_BASE_URL=model_url,

