@@ -1,40 +1,48 @@
 /**
- * Writes the memory stack's `image:` lines in deploy/ from dagger/src/memory-images.ts, or with --check exits 1 when
- * a committed file differs from that rendering: the module and the pod name the same pinned images.
+ * Writes the memory stack's images into the chart's values (charts/opencode-server/values.yaml) from
+ * dagger/src/memory-images.ts, or with --check exits 1 when the committed values differ: the module and the chart
+ * (and deploy/, rendered from the chart) name the same pinned images.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
-import { MEMORY_IMAGES, pinnedReference } from "../dagger/src/memory-images.js"
+import { MEMORY_IMAGES } from "../dagger/src/memory-images.js"
 
-export const POD_YAML = fileURLToPath(new URL("../deploy/opencode-memory-pod.yaml", import.meta.url))
+export const CHART_VALUES = fileURLToPath(new URL("../charts/opencode-server/values.yaml", import.meta.url))
 
-/** The pod YAML with each memory container's `image:` (the line after its `- name:`) set to its pinned reference. */
-export function withPinnedImages(podYaml: string): string {
-  let text = podYaml
-  for (const [container, image] of Object.entries(MEMORY_IMAGES)) {
-    const line = new RegExp(`(^\\s*- name: ${container}\\n\\s+image: )\\S+$`, "gm")
-    const found = text.match(line)?.length ?? 0
-    if (found !== 1) {
-      throw new Error(`deploy/opencode-memory-pod.yaml: expected one container '${container}' with an image line, found ${found}`)
+/** The values with `<name>.image.{repository,tag,digest}` set for each memory image (`<name>:` is a top-level key). */
+export function withPinnedImages(values: string): string {
+  let text = values
+  for (const [name, image] of Object.entries(MEMORY_IMAGES)) {
+    const block = new RegExp(`^${name}:\\n(?:[ #].*\\n|\\n)*`, "m").exec(text)
+    if (!block || !/^ {2}image:$/m.test(block[0])) {
+      throw new Error(`charts/opencode-server/values.yaml: expected a top-level '${name}:' with an 'image:' block`)
     }
-    text = text.replace(line, `$1${pinnedReference(image)}`)
+    let rendered = block[0]
+    for (const field of ["repository", "tag", "digest"] as const) {
+      const line = new RegExp(`^( {4}${field}: ).*$`, "m")
+      if (!line.test(rendered)) {
+        throw new Error(`charts/opencode-server/values.yaml: '${name}.image.${field}' is missing`)
+      }
+      rendered = rendered.replace(line, `$1${image[field]}`)
+    }
+    text = text.slice(0, block.index) + rendered + text.slice(block.index + block[0].length)
   }
   return text
 }
 
 function main(): void {
-  const committed = readFileSync(POD_YAML, "utf8")
+  const committed = readFileSync(CHART_VALUES, "utf8")
   const rendered = withPinnedImages(committed)
   if (process.argv.includes("--check")) {
     if (committed !== rendered) {
-      console.error(`${POD_YAML} names other memory images than dagger/src/memory-images.ts: run \`npm run deploy-images\``)
+      console.error(`${CHART_VALUES} names other memory images than dagger/src/memory-images.ts: run \`npm run deploy-images\``)
       process.exit(1)
     }
     return
   }
-  writeFileSync(POD_YAML, rendered)
-  console.log(`wrote ${POD_YAML}`)
+  writeFileSync(CHART_VALUES, rendered)
+  console.log(`wrote ${CHART_VALUES}`)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -34,4 +34,17 @@ if [[ ! -x .venv-deploy/bin/python ]] || ! cmp -s tests/deploy/requirements.lock
   .venv-deploy/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/deploy/requirements.lock
   cp tests/deploy/requirements.lock .venv-deploy/.installed-lock
 fi
+# Helm, for the chart's tests (tests/deploy): built from its pinned module through the Go module proxy (no binary
+# download is reachable here), into .tools/bin; skipped when that version is already there (a marker per version).
+# helm-docs writes the chart's README table from its values' comments.
+for module in helm.sh/helm/v4/cmd/helm@v4.3.2 github.com/norwoodj/helm-docs/cmd/helm-docs@v1.14.2; do
+  marker=".tools/${module##*/}"            # e.g. .tools/helm@v4.3.2
+  binary=".tools/bin/${marker##*/}"
+  binary="${binary%@*}"
+  if [[ ! -x $binary || ! -f $marker ]]; then
+    echo "setup: ${module##*/} from the Go module proxy"
+    GOBIN="$PWD/.tools/bin" GOFLAGS=-trimpath go install "$module"
+    touch "$marker"
+  fi
+done
 echo "setup: done"

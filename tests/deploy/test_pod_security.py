@@ -1,7 +1,7 @@
-"""The memory pod as shipped (deploy/opencode-memory-pod.yaml, with the optional Datadog agent container added as
-README says) passes Kubernetes' "restricted" Pod Security Standard and this project's rules: read-only roots, secrets
-as files only, FalkorDB and Valkey on 127.0.0.1, and a NetworkPolicy that admits TCP 4096 and nothing else. The
-checker is shown to catch each rule on a pod that breaks it (the pod as it was before issue 17)."""
+"""The memory pod as the chart renders it, for every value set (with the optional Datadog agent in `everything-on`),
+and as deploy/ ships it, passes Kubernetes' "restricted" Pod Security Standard and this project's rules: read-only
+roots, secrets as files only, FalkorDB and Valkey on 127.0.0.1, and a NetworkPolicy that admits TCP 4096 and nothing
+else. The checker is shown to catch each rule on a pod that breaks it (the pod as it was before issue 17)."""
 
 from __future__ import annotations
 
@@ -16,35 +16,41 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.deploy.chart import VALUE_SETS, as_pod, deployment, of_kind, render
 from tests.deploy.restricted_profile import (ingress_ports, loopback_only_violations, project_violations,
                                              restricted_violations)
 
 DEPLOY = Path(__file__).resolve().parents[2] / 'deploy'
 
 
-def load(name: str) -> list[dict[str, Any]]:
-    return [document for document in yaml.safe_load_all((DEPLOY / name).read_text()) if document]
-
-
 def shipped_pod(with_datadog: bool = True) -> dict[str, Any]:
-    (pod,) = load('opencode-memory-pod.yaml')
-    if with_datadog:
-        (agent,) = load('datadog-agent-container.yaml')
-        pod['spec']['containers'].append(agent)
-    return pod
+    """The pod of the chart with every part on (or without the agent)."""
+    return as_pod(deployment(render('everything-on', *([] if with_datadog else ['datadog.agent.enabled=false']))))
 
 
-def test_every_container_of_the_shipped_pod_passes_restricted():
+def committed_pod() -> dict[str, Any]:
+    (document,) = [item for item in yaml.safe_load_all((DEPLOY / 'opencode-memory.yaml').read_text()) if item]
+    return as_pod(document)
+
+
+def test_every_container_of_the_pod_with_every_part_on_passes_restricted():
     pod = shipped_pod()
     assert [container['name'] for container in pod['spec']['containers']] == [
         'opencode-server', 'falkordb', 'valkey', 'opencode-backup', 'datadog-agent']
     assert restricted_violations(pod) == []
 
 
-def test_the_shipped_pod_keeps_the_projects_rules():
-    pod = shipped_pod()
+@pytest.mark.parametrize('value_set', VALUE_SETS)
+def test_every_value_set_keeps_restricted_and_the_projects_rules(value_set):
+    pod = as_pod(deployment(render(value_set)))
+    assert restricted_violations(pod) == []
     assert project_violations(pod) == []
     assert loopback_only_violations(pod) == []
+
+
+def test_the_committed_pod_keeps_restricted_and_the_projects_rules():
+    pod = committed_pod()
+    assert restricted_violations(pod) == [] and project_violations(pod) == [] and loopback_only_violations(pod) == []
 
 
 def test_no_two_containers_share_a_uid_except_the_server_and_its_backup_sidecar():
@@ -64,20 +70,35 @@ def secret_tool():
     return module
 
 
-def test_each_container_gets_a_secret_of_exactly_the_keys_it_reads():
-    """One Secret per container (Podman 4.3 ignores subPath): the server's holds no backup or Datadog key."""
+def keys_read(container: dict[str, Any]) -> set[str]:
+    return set(re.findall(r'/run/secrets/([a-z0-9-]+)', json.dumps([container.get('env', []), container.get('args', [])])))
+
+
+def test_each_container_mounts_exactly_the_keys_it_reads_and_the_deploy_tool_agrees():
+    """Kubernetes: `items` of the one Secret. The server's mount holds no backup or Datadog key."""
     tool = secret_tool()
     pod = shipped_pod()
+    items_of_volume = {volume['name']: [item['key'] for item in volume['secret']['items']]
+                       for volume in pod['spec']['volumes'] if 'secret' in volume}
+    assert {volume['secret']['secretName'] for volume in pod['spec']['volumes'] if 'secret' in volume} == {'team-opencode'}
+    for container in pod['spec']['containers']:
+        (volume,) = [mount['name'] for mount in container['volumeMounts'] if mount['name'] in items_of_volume]
+        assert set(items_of_volume[volume]) == keys_read(container) == set(tool.KEYS_OF_CONTAINER[container['name']])
+    assert not {'backup-encryption-key', 'b2-application-key', 'datadog-api-key'} & set(tool.KEYS_OF_CONTAINER['opencode-server'])
+
+
+def test_on_podman_each_container_mounts_a_secret_of_its_own_that_the_deploy_tool_makes():
+    """Podman 4.3 ignores `items`: a Secret per container, `<secret>-<container>`, holding just its keys."""
+    tool = secret_tool()
+    pod = committed_pod()
     secret_of_volume = {volume['name']: volume['secret']['secretName'] for volume in pod['spec']['volumes']
                         if 'secret' in volume}
-    assert sorted(secret_of_volume.values()) == sorted(tool.secret_names())
+    made = {document['metadata']['name']: document['data'] for document in tool.podman_secrets(
+        {'OPENCODE_SERVER_PASSWORD': 'x' * 20, 'OPENAI_API_KEY': 'k', 'B2_APPLICATION_KEY_ID': 'i',
+         'B2_APPLICATION_KEY': 'k', 'BACKUP_ENCRYPTION_KEY': 'AGE-SECRET-KEY-1X', 'DD_API_KEY': 'd'})}
     for container in pod['spec']['containers']:
-        text = json.dumps([container.get('env', []), container.get('args', [])])
-        read = set(re.findall(r'/run/secrets/([a-z0-9-]+)', text))
         (volume,) = [mount['name'] for mount in container['volumeMounts'] if mount['name'] in secret_of_volume]
-        keys = tool.SECRETS[secret_of_volume[volume].removeprefix(tool.PREFIX)]
-        assert set(keys) == read, container['name']
-    assert not {'backup-encryption-key', 'b2-application-key', 'datadog-api-key'} & set(tool.SECRETS['server'])
+        assert set(made[secret_of_volume[volume]]) == keys_read(container), container['name']
 
 
 def test_probes_carry_no_secret():
@@ -88,8 +109,9 @@ def test_probes_carry_no_secret():
 
 
 def test_the_network_policy_admits_only_tcp_4096_into_the_pod():
-    (policy,) = load('opencode-memory-networkpolicy.yaml')
-    pod = shipped_pod(with_datadog=False)
+    documents = render('defaults')
+    (policy,) = of_kind(documents, 'NetworkPolicy')
+    pod = as_pod(deployment(documents))
     assert policy['kind'] == 'NetworkPolicy'
     labels = pod['metadata']['labels']
     assert policy['spec']['podSelector']['matchLabels'].items() <= labels.items()

@@ -1,6 +1,6 @@
 /**
  * Issue 21, item 8: the memory stack's images are named once (dagger/src/memory-images.ts); the module's defaults and
- * the pod's `image:` lines both come from there, pinned by tag and digest.
+ * the chart's values (from which deploy/ is rendered) both come from there, pinned by tag and digest.
  */
 import assert from "node:assert/strict"
 import { readFileSync } from "node:fs"
@@ -8,15 +8,35 @@ import { describe, it } from "node:test"
 
 import { MEMORY_IMAGES, pinnedReference } from "../../dagger/src/memory-images.js"
 import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "../../dagger/src/memory-stack.js"
-import { POD_YAML, withPinnedImages } from "../../tools/render-deploy-images.js"
+import { CHART_VALUES, withPinnedImages } from "../../tools/render-deploy-images.js"
 
-/** The `image:` of each container of the pod YAML, read line by line (`- name:` then `image:`). */
-function podImages(text: string): Record<string, string> {
-  const images: Record<string, string> = {}
-  for (const match of text.matchAll(/^\s*- name: (\S+)\n\s+image: (\S+)$/gm)) {
-    images[match[1]] = match[2]
-  }
-  return images
+const STALE_VALUES = `falkordb:
+  enabled: true
+  image:
+    # -- FalkorDB's image
+    repository: docker.io/falkordb/falkordb
+    tag: v4.16.3
+    digest: ""
+  resources: {}
+
+valkey:
+  image:
+    repository: docker.io/valkey/valkey
+    tag: 8.1.4
+    digest: ""
+
+other:
+  image:
+    repository: untouched
+    tag: "1"
+    digest: ""
+`
+
+/** `<name>.image` of a values text, read line by line: enough for the blocks this file writes. */
+function imageOf(values: string, name: string): string {
+  const block = new RegExp(`^${name}:\\n(?:[ #].*\\n|\\n)*`, "m").exec(values)?.[0] ?? ""
+  const field = (key: string) => new RegExp(`^ {4}${key}: (.*)$`, "m").exec(block)?.[1] ?? ""
+  return `${field("repository")}:${field("tag")}@${field("digest")}`
 }
 
 describe("memory images, named once", () => {
@@ -31,34 +51,22 @@ describe("memory images, named once", () => {
     }
   })
 
-  it("the committed pod names the module's images (npm run deploy-images writes them)", () => {
-    const committed = readFileSync(POD_YAML, "utf8")
+  it("the committed chart values name the module's images (npm run deploy-images writes them)", () => {
+    const committed = readFileSync(CHART_VALUES, "utf8")
     assert.equal(withPinnedImages(committed), committed)
-    const images = podImages(committed)
-    assert.equal(images.falkordb, DEFAULT_FALKORDB_IMAGE)
-    assert.equal(images.valkey, DEFAULT_VALKEY_IMAGE)
+    assert.equal(imageOf(committed, "falkordb"), DEFAULT_FALKORDB_IMAGE)
+    assert.equal(imageOf(committed, "valkey"), DEFAULT_VALKEY_IMAGE)
   })
 
-  it("a pod naming another version is rewritten, and only the memory containers' lines", () => {
-    const stale = [
-      "  containers:",
-      "    - name: opencode-server",
-      "      image: localhost/opencode-server:latest",
-      "    - name: falkordb",
-      "      image: docker.io/falkordb/falkordb:v4.16.3",
-      "    - name: valkey",
-      "      image: docker.io/valkey/valkey:8.1.4",
-      "",
-    ].join("\n")
-    const images = podImages(withPinnedImages(stale))
-    assert.deepEqual(images, {
-      "opencode-server": "localhost/opencode-server:latest",
-      falkordb: DEFAULT_FALKORDB_IMAGE,
-      valkey: DEFAULT_VALKEY_IMAGE,
-    })
+  it("values naming other versions are rewritten, and only the memory images", () => {
+    const rendered = withPinnedImages(STALE_VALUES)
+    assert.equal(imageOf(rendered, "falkordb"), DEFAULT_FALKORDB_IMAGE)
+    assert.equal(imageOf(rendered, "valkey"), DEFAULT_VALKEY_IMAGE)
+    assert.equal(imageOf(rendered, "other"), 'untouched:"1"@""')
+    assert.match(rendered, /# -- FalkorDB's image/)
   })
 
-  it("a pod without one of the memory containers is refused, naming it", () => {
-    assert.throws(() => withPinnedImages("    - name: falkordb\n      image: x\n"), /'valkey'.*found 0/)
+  it("values without one of the memory images are refused, naming it", () => {
+    assert.throws(() => withPinnedImages("falkordb:\n  image:\n    repository: x\n    tag: y\n    digest: z\n"), /'valkey:'/)
   })
 })

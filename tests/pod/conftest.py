@@ -69,7 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
     standins.ensure_falkordb(images['falkordb'])
     standins.ensure_valkey(images['valkey'])
     # The harness's own store: a run interrupted earlier may have left the pod or its volumes behind.
-    podman('pod', 'rm', '-f', pod_stack.pod_document()['metadata']['name'], check=False)
+    podman('pod', 'rm', '-f', pod_stack.played_pod_name(pod_stack.pod_document()), check=False)
     remove_pod_volumes(include_backups=True)
     gateway = pod_stack.kube_network_gateway()
     model = OpenAICompatibleServer(host='0.0.0.0', dim=pod_stack.EMBEDDING_DIM).start()
@@ -104,7 +104,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         return
     folder = kept_logs_dir() / re.sub(r'[^A-Za-z0-9_.-]+', '_', item.nodeid)
     folder.mkdir(parents=True, exist_ok=True)
-    for container in stack.pod.spec['spec']['containers']:
+    for container in pod_stack.pod_spec(stack.pod.spec)['containers']:
         name = container['name']
         (folder / f'pod-{name}.log').write_text(stack.pod.logs(name))
     report.sections.append(('pod container logs', f'kept in {folder}'))

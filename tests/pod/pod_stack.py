@@ -1,4 +1,4 @@
-"""The memory pod as the test runs it: deploy/opencode-memory-volumes.yaml and deploy/opencode-memory-pod.yaml, played
+"""The memory pod as the test runs it: deploy/opencode-memory-volumes.yaml and deploy/opencode-memory.yaml, played
 with `podman kube play` against the image under test and local stand-ins (tests/pod/standins.py), plus the doubles
 on the host: the local OpenAI-compatible model server (tests/doubles) and Datadog's APM test agent.
 
@@ -26,13 +26,15 @@ from tests.support.podman import podman, podman_env
 from tests.support.real_servers import REPO, wait_until
 
 DEPLOY = REPO / 'deploy'
-POD_YAML = DEPLOY / 'opencode-memory-pod.yaml'
+# Rendered from the chart (charts/opencode-server) by tools/render_deploy.py: a Deployment of one pod.
+POD_YAML = DEPLOY / 'opencode-memory.yaml'
 VOLUMES_YAML = DEPLOY / 'opencode-memory-volumes.yaml'
 SECRET_TOOL = DEPLOY / 'opencode-memory-secret.py'
-# The pod's Secrets, one per container (deploy/opencode-memory-secret.py); the server's is the one a test removes.
-SECRET_NAMES = ('opencode-memory-server', 'opencode-memory-falkordb', 'opencode-memory-valkey', 'opencode-memory-backup',
-                'opencode-memory-datadog')
-SERVER_SECRET = 'opencode-memory-server'
+# The pod's Secrets on Podman 4.3, one per container (deploy/opencode-memory-secret.py --podman-create); the server's
+# is the one a test removes.
+SECRET_NAMES = tuple(f'opencode-memory-secrets-{container}'
+                     for container in ('opencode-server', 'falkordb', 'valkey', 'opencode-backup', 'datadog-agent'))
+SERVER_SECRET = 'opencode-memory-secrets-opencode-server'
 KUBE_NETWORK = 'podman-default-kube-network'
 OPENCODE_IMAGE = 'localhost/opencode-server:latest'
 BACKUP_VOLUME = 'opencode-memory-test-backups'
@@ -45,8 +47,19 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
 
 
 def pod_document() -> dict[str, Any]:
-    (pod,) = load_documents(POD_YAML)
-    return pod
+    """The Deployment as rendered from the chart."""
+    (deployment,) = load_documents(POD_YAML)
+    return deployment
+
+
+def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
+    """The pod the Deployment makes (its template's spec)."""
+    return deployment['spec']['template']['spec']
+
+
+def played_pod_name(deployment: dict[str, Any]) -> str:
+    """Podman 4.3 names the pod of a one-replica Deployment `<name>-pod-0` (its containers `<name>-pod-0-<container>`)."""
+    return f"{deployment['metadata']['name']}-pod-0"
 
 
 def stand_in_reference(image: str) -> str:
@@ -57,7 +70,7 @@ def stand_in_reference(image: str) -> str:
 def images_named_by_the_pod() -> dict[str, str]:
     """Each container's image as the test plays it: the memory images' stand-ins by name and tag."""
     return {container['name']: stand_in_reference(container['image'])
-            for container in pod_document()['spec']['containers']}
+            for container in pod_spec(pod_document())['containers']}
 
 
 def volume_names() -> list[str]:
@@ -65,7 +78,7 @@ def volume_names() -> list[str]:
 
 
 def container(pod: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(item for item in pod['spec']['containers'] if item['name'] == name)
+    return next(item for item in pod_spec(pod)['containers'] if item['name'] == name)
 
 
 def drop_env(spec: dict[str, Any], *names: str) -> None:
@@ -96,7 +109,7 @@ def model_config(model_base_url: str) -> str:
 
 def test_overrides(pod: dict[str, Any], *, gateway: str, model_port: int, agent_port: int) -> dict[str, Any]:
     pod = copy.deepcopy(pod)
-    for item in pod['spec']['containers']:
+    for item in pod_spec(pod)['containers']:
         item['image'] = stand_in_reference(item['image'])
     model_url = f'http://{gateway}:{model_port}/v1'
     set_env(container(pod, 'opencode-server'),
@@ -111,7 +124,7 @@ def test_overrides(pod: dict[str, Any], *, gateway: str, model_port: int, agent_
     set_env(sidecar, BACKUP_TARGET='rclone', BACKUP_RCLONE_REMOTE='backups:/backups', RCLONE_CONFIG_BACKUPS_TYPE='local',
             BACKUP_SCHEDULE='* * * * *')
     sidecar['volumeMounts'].append({'name': 'backup-remote', 'mountPath': '/backups'})
-    pod['spec']['volumes'].append({'name': 'backup-remote', 'persistentVolumeClaim': {'claimName': BACKUP_VOLUME}})
+    pod_spec(pod)['volumes'].append({'name': 'backup-remote', 'persistentVolumeClaim': {'claimName': BACKUP_VOLUME}})
     return pod
 
 
@@ -164,7 +177,7 @@ class Pod:
 
     def __init__(self, spec: dict[str, Any], work_dir: Path) -> None:
         self.spec = spec
-        self.name = spec['metadata']['name']
+        self.name = played_pod_name(spec)
         self.yaml_path = work_dir / 'pod.yaml'
         self.yaml_path.write_text(yaml.safe_dump(spec, sort_keys=False))
 

