@@ -184,8 +184,9 @@ class Pod:
     def container_name(self, name: str) -> str:
         return f'{self.name}-{name}'
 
-    def play(self) -> None:
-        podman('kube', 'play', str(self.yaml_path), timeout=300)
+    def play(self, replace: bool = False) -> None:
+        """`--replace`: what the README runs, so a pod an earlier (or failed) play left is replaced, not refused."""
+        podman('kube', 'play', *(['--replace'] if replace else []), str(self.yaml_path), timeout=300)
 
     def down(self) -> None:
         podman('kube', 'down', str(self.yaml_path), check=False, timeout=120)
