@@ -4,8 +4,6 @@ backup sidecar. The schedule's next times are checked against crontab(5)'s rules
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,13 +17,11 @@ sys.path.insert(0, str(SCRIPTS))
 
 from cron_schedule import ScheduleError, parse  # noqa: E402
 
+from tests.support.script_module import load_script  # noqa: E402
+
 
 def load_scheduler():
-    loader = importlib.machinery.SourceFileLoader('backup_scheduler', str(SCRIPTS / 'backup-scheduler'))
-    spec = importlib.util.spec_from_loader('backup_scheduler', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script(SCRIPTS / 'backup-scheduler', 'backup_scheduler')
 
 
 def next_times(schedule: str, start: datetime, count: int) -> list[str]:

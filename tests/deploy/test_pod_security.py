@@ -6,8 +6,6 @@ else. The checker is shown to catch each rule on a pod that breaks it (the pod a
 from __future__ import annotations
 
 import copy
-import importlib.machinery
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -17,6 +15,7 @@ import pytest
 import yaml
 
 from tests.deploy.chart import VALUE_SETS, as_pod, deployment, of_kind, render
+from tests.support.script_module import load_script
 from tests.deploy.restricted_profile import (ingress_ports, loopback_only_violations, project_violations,
                                              restricted_violations)
 
@@ -63,11 +62,7 @@ def test_no_two_containers_share_a_uid_except_the_server_and_its_backup_sidecar(
 
 
 def secret_tool():
-    loader = importlib.machinery.SourceFileLoader('opencode_memory_secret', str(DEPLOY / 'opencode-memory-secret.py'))
-    spec = importlib.util.spec_from_loader('opencode_memory_secret', loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script(DEPLOY / 'opencode-memory-secret.py', 'opencode_memory_secret')
 
 
 def keys_read(container: dict[str, Any]) -> set[str]:
