@@ -63,6 +63,7 @@ def play_volumes() -> None:
 @pytest.fixture(scope='module')
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
     work_dir = tmp_path_factory.mktemp('pod')
+    volumes_before = set(podman('volume', 'ls', '--quiet').stdout.split())
     image = build_image()
     podman('tag', image, pod_stack.OPENCODE_IMAGE)
     images = pod_stack.images_named_by_the_pod()
@@ -89,8 +90,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodStack]:
             state.pod.down()
         remove_pod_volumes(include_backups=True)
         pod_stack.remove_secrets()
+        remove_anonymous_volumes(since=volumes_before)
         agent.stop()
         model.stop()
+
+
+def remove_anonymous_volumes(since: set[str]) -> None:
+    """Podman gives each image VOLUME a container does not mount an anonymous volume (the sidecar mounts only the data
+    volume) and keeps it after `kube down`; Kubernetes makes none. The test's own go, by their 64-hex names."""
+    for name in set(podman('volume', 'ls', '--quiet').stdout.split()) - since:
+        if len(name) == 64 and all(character in '0123456789abcdef' for character in name):
+            podman('volume', 'rm', '--force', name, check=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
