@@ -90,6 +90,27 @@ export function validatePlatform(argument: string, platform: string | undefined)
   return supportedPlatform(argument, platform, empty)
 }
 
+/**
+ * A served image must be on the engine's own platform: the engine runs a foreign-platform exec under its emulator but
+ * starts a service without it (core/container_exec.go, getEmulator; core/service.go, startContainer; dagger/dagger#8060,
+ * open), so the service would fail to start on a host without binfmt handlers for that platform. `enginePlatform` is
+ * the engine's answer to defaultPlatform.
+ */
+export async function requireServablePlatform(
+  platform: Platform,
+  enginePlatform: () => Promise<string>,
+  hostEmulation: boolean,
+): Promise<void> {
+  if (hostEmulation) return
+  const engine = normalizePlatform(await enginePlatform())
+  if (engine === platform) return
+  throw new BuildInputError(
+    `--platform ${platform} cannot be served by this ${engine} engine: Dagger starts services without the emulator it ` +
+      `gives builds (dagger/dagger#8060). Serve it on a ${platform} engine, or add --host-emulation when the engine's ` +
+      `host has binfmt handlers for ${platform} (qemu-user-static); build --platform=${platform} works on any engine`,
+  )
+}
+
 /** The platforms of one multi-platform image: at least one, each supported, none twice. */
 export function validatePlatforms(argument: string, platforms: string[]): Platform[] {
   if (platforms.length === 0) {

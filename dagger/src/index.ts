@@ -20,6 +20,7 @@ import { applyToContainer } from "./apply-to-container.js"
 import { BuildContextReader, BuildInputError, validateBuildInputs } from "./build-context.js"
 import {
   requireReadableSecret,
+  requireServablePlatform,
   validateAttempts,
   validateImageReference,
   validatePlatform,
@@ -27,7 +28,7 @@ import {
   validateUsername,
 } from "./function-inputs.js"
 import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec, SUPPORTED_PLATFORMS } from "./image-spec.js"
-import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-stack.js"
+import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-images.js"
 import { multiPlatformTarball, publishMultiPlatform, RegistryCredentials } from "./multi-platform.js"
 import { renderContainerfile } from "./render-containerfile.js"
 import { acceptanceContainer, containerfileDiff, CONTAINERFILE_PATH, healthcheckContainer, serverService } from "./server-runs.js"
@@ -176,7 +177,8 @@ export class OpencodeServer {
    * Basic auth when a password is given), then the memory process's /health, which must report FalkorDB and Valkey
    * reachable. Returns a JSON report (the /config body with every secret redacted, the memory health, the redacted
    * paths); on failure, an error saying which part failed (opencode or memory) with the server's last log lines.
-   * Never cached. The arm64 image, on any engine: dagger call healthcheck --platform=linux/arm64 --attempts=90
+   * Never cached. The arm64 image, on any engine: dagger call healthcheck --platform=linux/arm64 --attempts=90 (its
+   * FalkorDB and Valkey run on the engine's own platform)
    */
   @func({ cache: "never" })
   async healthcheck(
@@ -197,8 +199,9 @@ export class OpencodeServer {
     /** Start no FalkorDB or Valkey and skip the memory check: OpenCode then runs without memory (it fails open). */
     withoutMemory: boolean = false,
     /**
-     * Platform of the image, and of FalkorDB and Valkey beside it: linux/amd64 or linux/arm64; default: the engine's
-     * own. Under emulation everything starts slower: raise --attempts.
+     * Platform of the image: linux/amd64 or linux/arm64; default: the engine's own. The server runs inside the probe's
+     * exec, which the engine emulates on a foreign platform (raise --attempts: it starts slower); FalkorDB and Valkey
+     * run as services on the engine's own platform, which the engine never emulates.
      */
     platform?: Platform,
   ): Promise<string> {
@@ -208,7 +211,7 @@ export class OpencodeServer {
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
     const image = await this.build(baseImage, opencodeVersion, checked)
-    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory, platform: checked })
+    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory })
     if ((await probe.exitCode()) !== 0) {
       throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
     }
@@ -218,7 +221,7 @@ export class OpencodeServer {
   /**
    * The image as a running service on port 4096, with FalkorDB and Valkey beside it:
    * dagger call serve --password=env://OPENCODE_SERVER_PASSWORD up --ports 4096:4096
-   * (add --platform=linux/arm64 for the arm64 image).
+   * (--platform=linux/arm64 for the arm64 image needs an arm64 engine, or --host-emulation on a host with binfmt).
    */
   @func()
   async serve(
@@ -236,7 +239,11 @@ export class OpencodeServer {
     valkeyImage: string = DEFAULT_VALKEY_IMAGE,
     /** Start no FalkorDB or Valkey: OpenCode then runs without memory (it fails open). */
     withoutMemory: boolean = false,
-    /** Platform of the image, and of FalkorDB and Valkey beside it: linux/amd64 or linux/arm64; default: the engine's own. */
+    /**
+     * Platform of the image: linux/amd64 or linux/arm64; default: the engine's own. Another platform than the engine's
+     * is refused unless --host-emulation: the engine starts services without its emulator. FalkorDB and Valkey run on
+     * the engine's own platform.
+     */
     platform?: Platform,
     /**
      * Serve without --password, on a network you trust: every route, the shell included, answers anyone who reaches
@@ -249,9 +256,15 @@ export class OpencodeServer {
      * slow engine.
      */
     startPeriod: number = 40,
+    /**
+     * The engine's host runs binaries of other platforms itself (binfmt_misc handlers, e.g. qemu-user-static): serve
+     * a --platform other than the engine's anyway.
+     */
+    hostEmulation: boolean = false,
   ): Promise<Service> {
     validateStartPeriod(startPeriod)
     const checked = validatePlatform("--platform", platform)
+    if (checked !== undefined) await requireServablePlatform(checked, () => dag.defaultPlatform(), hostEmulation)
     validateUsername(username)
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
@@ -269,7 +282,6 @@ export class OpencodeServer {
       falkordbImage,
       valkeyImage,
       withoutMemory,
-      platform: checked,
       startPeriod: `${startPeriod}s`,
     })
   }

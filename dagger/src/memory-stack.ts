@@ -3,16 +3,12 @@
  * services, bound to the server container by hostname, with the image's FALKORDB_HOST/VALKEY_HOST and ports pointed
  * at them.
  */
-import { Container, type Platform, Service } from "@dagger.io/dagger"
+import { Container, Service } from "@dagger.io/dagger"
 
-import { MEMORY_IMAGES, pinnedReference } from "./memory-images.js"
 import { containerOn } from "./platform-container.js"
 
-/** FalkorDB, pinned by tag and digest (memory-images.ts names it for the module and the pod alike). */
-export const DEFAULT_FALKORDB_IMAGE = pinnedReference(MEMORY_IMAGES.falkordb)
-
-/** Valkey, pinned by tag and digest (memory-images.ts). */
-export const DEFAULT_VALKEY_IMAGE = pinnedReference(MEMORY_IMAGES.valkey)
+/** FalkorDB's and Valkey's pinned images, named once in memory-images.ts for the module and the chart alike. */
+export { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-images.js"
 
 export const FALKORDB_HOSTNAME = "falkordb"
 export const VALKEY_HOSTNAME = "valkey"
@@ -24,8 +20,6 @@ export const VALKEY_PORT = 6380
 export interface MemoryStackImages {
   falkordbImage: string
   valkeyImage: string
-  /** The server's platform: the services run on it too, as they would beside it in a pod on that node. */
-  platform?: Platform
 }
 
 export interface MemoryServices {
@@ -38,18 +32,21 @@ export interface MemoryServices {
  * removed, so the engine takes the port check instead (core/service.go, startContainer: `ctr.Config.Healthcheck != nil`
  * picks the Docker check, else newPortHealth over the exposed ports). FalkorDB's web browser is switched off: nothing
  * uses it and it would start a Node server on port 3000. `useEntrypoint` keeps each image's entrypoint in front of the
- * command; given args replace the image's CMD (core/container.go, AsService). Both images are multi-platform upstream,
- * so each service runs on the server's platform. Pin them by the digest of their multi-platform index: `from` takes
- * the platform of the image it pulls, so a single platform's manifest digest would run that platform whatever is asked.
+ * command; given args replace the image's CMD (core/container.go, AsService). They run on the engine's own platform,
+ * whatever the server's: the engine starts a service without the emulator it gives execs (core/service.go,
+ * startContainer; core/container_exec.go, getEmulator; dagger/dagger#8060), so a foreign-platform service fails on a
+ * host without binfmt, and the graph and the queue speak the same protocol on any architecture. Pin them by the digest
+ * of their multi-platform index: `from` takes the platform of the image it pulls, so a single platform's manifest
+ * digest would run that platform whatever the engine is.
  */
 export function memoryServices(images: MemoryStackImages): MemoryServices {
-  const falkordb = containerOn(images.platform)
+  const falkordb = containerOn(undefined)
     .from(images.falkordbImage)
     .withoutDockerHealthcheck()
     .withEnvVariable("BROWSER", "0")
     .withExposedPort(FALKORDB_PORT)
     .asService({ useEntrypoint: true })
-  const valkey = containerOn(images.platform)
+  const valkey = containerOn(undefined)
     .from(images.valkeyImage)
     .withoutDockerHealthcheck()
     .withExposedPort(VALKEY_PORT)

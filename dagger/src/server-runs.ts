@@ -2,7 +2,7 @@
  * What `healthcheck`, `serve` and the checks hand the engine, built without an engine call so tests can read the query
  * the SDK records. index.ts checks the arguments and builds the image first.
  */
-import { Container, dag, File, type Platform, Secret, Service } from "@dagger.io/dagger"
+import { Container, dag, File, Secret, Service } from "@dagger.io/dagger"
 import { randomBytes } from "node:crypto"
 
 import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
@@ -25,8 +25,6 @@ export interface RunOptions {
   falkordbImage: string
   valkeyImage: string
   withoutMemory: boolean
-  /** The image's platform, which FalkorDB and Valkey then run on; undefined: the engine's own. */
-  platform?: Platform
 }
 
 function memoryFor(options: RunOptions) {

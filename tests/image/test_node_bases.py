@@ -1,4 +1,4 @@
-"""The committed Containerfile on each Node base it is proven on (README, "Bases"): node:20-slim (the default),
+"""The committed Containerfile on each Node base it is proven on (docs/containerfile.md, "Bases"): node:20-slim (the default),
 node:22-slim and node:24-slim. Each is built by tools/harness/build-image.sh on that base (the official image when a
 registry answers, else the harness's stand-in: a debootstrap minbase of the Debian release the official tag is built
 on, with the official Node binary and the npm that release ships, from the npm registry), then run offline with Podman:
@@ -50,7 +50,7 @@ BASES = [
 ]
 # Debian 13, as node:<major>-trixie-slim and node:26-slim are: Python 3.13 under a lock compiled for 3.11 (its markers
 # pick numpy 2.5.5 there, and every binary package has a cp313 wheel). Not in CI (another debootstrap and cold build,
-# ~6 min here); opt in with PROVE_TRIXIE_BASE=1 (README, "Bases").
+# ~6 min here); opt in with PROVE_TRIXIE_BASE=1 (docs/containerfile.md, "Bases").
 TRIXIE = NodeBase('node:24-trixie-slim', 'trixie', '13.', '3.13', '24.19.0', '11.17.0', f'{IMAGE_TAG}-node24-trixie')
 BASES.append(pytest.param(TRIXIE, id=TRIXIE.tag, marks=pytest.mark.skipif(
     not os.environ.get('PROVE_TRIXIE_BASE'), reason='a Debian 13 base is proven on request: PROVE_TRIXIE_BASE=1')))

@@ -1,5 +1,5 @@
 /**
- * The README's by-hand build behind a TLS-intercepting proxy is the one the image harness proves: README names
+ * The by-hand build behind a TLS-intercepting proxy (docs/containerfile.md) is the one the image harness proves: it names
  * tools/make-ca-base.sh and the base it makes, the script makes and prints that same base, and the harness builds on
  * the base the script makes (the harness's `ca-base-npm-reaches-the-registry` and `build` checks then run it for real).
  * The published Containerfile names no CA.
@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url))
 const read = (path: string) => readFileSync(join(root, path), "utf8")
 
 describe("building by hand behind a TLS-intercepting proxy", () => {
-  const readme = read("README.md")
+  const readme = read("docs/containerfile.md")
   const script = read("tools/make-ca-base.sh")
   const harnessBase = read("tools/harness/lib/base-image.sh")
   const scriptTag = script.match(/^TAG=(\S+)$/m)?.[1]

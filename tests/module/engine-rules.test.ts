@@ -195,7 +195,7 @@ describe("serve and healthcheck start the memory stack (issue 8, defect 5)", () 
     }
     assert.deepEqual(bound.valkey.at(-1)?.args?.args.slice(0, 3), ["valkey-server", "--port", String(VALKEY_PORT)])
     for (const reference of [DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE]) {
-      assert.match(reference, /^[a-z0-9/]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${reference} is pinned by tag and digest`)
+      assert.match(reference, /^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/, `${reference} is pinned by tag and digest`)
     }
   })
 })

@@ -188,6 +188,7 @@ describe("the Dagger module as the SDK's introspector sees it", () => {
       ...platformArgument,
       allowNoPassword: { type: "BOOLEAN_KIND", optional: false, default: false },
       startPeriod: { type: "INTEGER_KIND", optional: false, default: 40 },
+      hostEmulation: { type: "BOOLEAN_KIND", optional: false, default: false },
     })
   })
 

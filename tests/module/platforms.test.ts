@@ -93,6 +93,7 @@ function repository(): Directory {
 }
 
 const originalContainer = dag.container
+const originalDefaultPlatform = dag.defaultPlatform
 beforeEach(() => {
   seen.reads = []
   seen.containers = []
@@ -103,6 +104,7 @@ beforeEach(() => {
 })
 afterEach(() => {
   dag.container = originalContainer
+  dag.defaultPlatform = originalDefaultPlatform
 })
 
 const module = () => new OpencodeServer(repository())
@@ -142,14 +144,43 @@ describe("build, healthcheck and serve send the platform they are given, and non
     assert.deepEqual(containerArguments(amd64), { platform: "linux/amd64" })
   })
 
-  it("serve --platform linux/arm64: the server and both memory services run on linux/arm64", async () => {
+  // The engine emulates execs only (core/container_exec.go, getEmulator); services start without it (core/service.go,
+  // startContainer; dagger/dagger#8060): FalkorDB and Valkey run on the engine's own platform, and a served image
+  // on another platform is refused unless the caller says the host emulates it.
+  it("serve --platform linux/arm64 on an arm64 engine: the server on linux/arm64, FalkorDB and Valkey on the engine's own", async () => {
+    dag.defaultPlatform = async () => platform("linux/arm64")
     const service = await serve(module(), "linux/arm64")
     assert.deepEqual(containerArguments(service), { platform: "linux/arm64" })
     const bound = bindings(service)
     assert.deepEqual(Object.keys(bound).sort(), ["falkordb", "valkey"])
     for (const [alias, tree] of Object.entries(bound)) {
-      assert.deepEqual(tree[0], { operation: "container", args: { platform: "linux/arm64" } }, `${alias} follows the platform`)
+      assert.deepEqual(tree[0], { operation: "container", args: {} }, `${alias} runs on the engine's platform`)
     }
+  })
+
+  it("serve --platform linux/arm64 on an amd64 engine is refused before anything is built, saying why", async () => {
+    dag.defaultPlatform = async () => platform("linux/amd64")
+    await assert.rejects(serve(module(), "linux/arm64"), (error: Error) => {
+      assert.match(error.message, /--platform linux\/arm64 cannot be served by this linux\/amd64 engine/)
+      assert.match(error.message, /without the emulator it gives builds \(dagger\/dagger#8060\)/)
+      assert.match(error.message, /--host-emulation/)
+      return true
+    })
+    assert.deepEqual(seen.containers, [], "no container was made")
+    assert.deepEqual(seen.reads, [], "the build context was not read")
+  })
+
+  it("serve --platform linux/arm64 --host-emulation on an amd64 engine: served anyway, memory on the engine's own", async () => {
+    dag.defaultPlatform = async () => platform("linux/amd64")
+    const service = await module().serve(undefined, "opencode", DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE, false, platform("linux/arm64"), true, 40, true)
+    assert.deepEqual(containerArguments(service), { platform: "linux/arm64" })
+    for (const tree of Object.values(bindings(service))) assert.deepEqual(tree[0].args, {})
+  })
+
+  it("serve --platform naming the engine's own platform in another spelling is served", async () => {
+    dag.defaultPlatform = async () => platform("linux/amd64")
+    const service = await serve(module(), "x86_64")
+    assert.deepEqual(containerArguments(service), { platform: "linux/amd64" })
   })
 
   it("serve without --platform: no platform anywhere (server, FalkorDB, Valkey on the engine's own)", async () => {
@@ -159,7 +190,7 @@ describe("build, healthcheck and serve send the platform they are given, and non
     assert.ok(seen.containers.every((opts) => opts === undefined), "every dag.container() call was made without a platform")
   })
 
-  it("healthcheck hands its platform to build() and to the probe's memory services", async () => {
+  it("healthcheck hands its platform to build() only: the probe's exec is emulated, its memory services are not", async () => {
     class RecordingServer extends OpencodeServer {
       built: unknown[] = []
       override async build(...args: Parameters<OpencodeServer["build"]>): Promise<Container> {
@@ -178,10 +209,11 @@ describe("build, healthcheck and serve send the platform they are given, and non
       valkeyImage: DEFAULT_VALKEY_IMAGE,
       withoutMemory: false,
       attempts: 3,
-      platform: platform("linux/arm64"),
     }
     const probe = healthcheckContainer(dag.container({ platform: platform("linux/arm64") }).from("opencode-server:under-test"), options)
-    for (const tree of Object.values(bindings(probe))) assert.deepEqual(tree[0].args, { platform: "linux/arm64" })
+    assert.deepEqual(containerArguments(probe), { platform: "linux/arm64" })
+    assert.deepEqual(Object.keys(bindings(probe)).sort(), ["falkordb", "valkey"])
+    for (const tree of Object.values(bindings(probe))) assert.deepEqual(tree[0].args, {})
   })
 })
 
@@ -361,8 +393,8 @@ describe("the supported platforms: one list in the image spec, read the engine's
     assert.match(renderedWithOne, /^# Platforms: linux\/arm64;/m, "the header is rendered from the spec, not written by hand")
   })
 
-  it("the README documents the platform argument and each multi-platform function with the supported platforms", () => {
-    const readme = readFileSync(join(root, "README.md"), "utf8")
+  it("docs/dagger.md documents the platform argument and each multi-platform function with the supported platforms", () => {
+    const readme = readFileSync(join(root, "docs/dagger.md"), "utf8")
     for (const supported of SUPPORTED_PLATFORMS) assert.ok(readme.includes(`--platform=${supported}`), `README shows --platform=${supported}`)
     for (const call of ["dagger call platform-variants", "dagger call publish-multi-platform", "dagger call multi-platform-tarball"]) {
       assert.ok(readme.includes(call), `README shows ${call}`)
