@@ -31,7 +31,14 @@ import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec, SUPPORTED_PLAT
 import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "./memory-images.js"
 import { multiPlatformTarball, publishMultiPlatform, RegistryCredentials } from "./multi-platform.js"
 import { renderContainerfile } from "./render-containerfile.js"
-import { acceptanceContainer, containerfileDiff, CONTAINERFILE_PATH, healthcheckContainer, serverService } from "./server-runs.js"
+import {
+  acceptanceContainer,
+  containerfileDiff,
+  CONTAINERFILE_PATH,
+  healthcheckContainer,
+  healthcheckReport,
+  serverService,
+} from "./server-runs.js"
 
 /**
  * The OpenCode server image, built by Dagger and exported as a Containerfile, both from one spec.
@@ -212,10 +219,7 @@ export class OpencodeServer {
     if (password) await requireReadableSecret("--password", password)
     const image = await this.build(baseImage, opencodeVersion, checked)
     const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory })
-    if ((await probe.exitCode()) !== 0) {
-      throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
-    }
-    return await probe.stdout()
+    return await healthcheckReport(probe)
   }
 
   /**

@@ -48,6 +48,40 @@ export function healthcheckContainer(image: Container, options: RunOptions & { a
   return healthcheckProbe(server, { attempts: options.attempts, memory: memory !== undefined, run })
 }
 
+/** The part of the memory stack each bound alias is, for the message. */
+const MEMORY_SERVICE_NAMES: Record<string, string> = { falkordb: "FalkorDB", valkey: "Valkey" }
+
+/**
+ * What the engine says when a bound service exits while the exec that needs it runs: it cancels the exec with
+ * "bound service <host> ([<aliases>]) exited[: <why>]" (core/container_exec.go, monitorServiceBindings →
+ * serviceBindingExitError), which `expect: ANY` does not turn into an exit code.
+ */
+const BOUND_SERVICE_EXITED = /bound service \S+ \(\[?([^\])]*?)\]?\) exited(?::\s*([^\n]*))?/
+
+/**
+ * healthcheck()'s result: the probe's report, or its own message naming the failed part. The probe says `opencode: …`
+ * or `memory: …` on stderr with a non-zero exit; when FalkorDB or Valkey exits instead, the engine stops the probe and
+ * the awaited call throws its text, which this turns into `memory: …`. Any other engine error is passed on unchanged.
+ */
+export async function healthcheckReport(probe: Container): Promise<string> {
+  let exitCode: number
+  try {
+    exitCode = await probe.exitCode()
+  } catch (error) {
+    const exited = BOUND_SERVICE_EXITED.exec(error instanceof Error ? error.message : String(error))
+    if (!exited) throw error
+    const alias = exited[1].trim()
+    const name = MEMORY_SERVICE_NAMES[alias] ?? alias
+    const why = exited[2] ? ` (${exited[2].trim()})` : ""
+    throw new Error(
+      `healthcheck failed: memory: the ${name} service (${alias}) exited while the probe ran${why}, so the engine stopped ` +
+        `the probe; the memory process cannot work without it`,
+    )
+  }
+  if (exitCode !== 0) throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
+  return await probe.stdout()
+}
+
 /** The service serve() returns: the server container with a readiness check the engine can run. */
 export function serverService(image: Container, options: RunOptions): Service {
   const server = serverContainer(image, {

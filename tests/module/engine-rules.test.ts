@@ -26,6 +26,7 @@ import {
   CONTAINERFILE_PATH,
   containerfileDiff,
   healthcheckContainer,
+  healthcheckReport,
   RunOptions,
   serverService,
 } from "../../dagger/src/server-runs.js"
@@ -305,5 +306,46 @@ describe("serve's readiness budget and tini under Dagger (issue 21, items 5 and 
   it("the server runs with TINI_SUBREAPER=1 in healthcheck and serve", () => {
     assert.equal(envValue(serverService(image(), defaults), "TINI_SUBREAPER"), "1")
     assert.equal(envValue(healthcheckContainer(image(), { ...defaults, attempts: 3 }), "TINI_SUBREAPER"), "1")
+  })
+})
+
+describe("healthcheck names a memory service that exits while the probe runs (issue 21, item 2)", () => {
+  // core/container_exec.go, monitorServiceBindings: a bound service that exits cancels the dependent exec with
+  // serviceBindingExitError, "bound service <host> ([<aliases>]) exited: <why>"; the awaited exitCode() throws it.
+  const engineError = (aliases: string) =>
+    new Error(`process "node /tmp/probe.js" did not complete successfully: bound service 3k2l1 (${aliases}) exited: exit code: 137`)
+  const probeThat = (outcome: { throws?: Error; exitCode?: number; stdout?: string; stderr?: string }) =>
+    ({
+      exitCode: async () => {
+        if (outcome.throws) throw outcome.throws
+        return outcome.exitCode ?? 0
+      },
+      stdout: async () => outcome.stdout ?? "",
+      stderr: async () => outcome.stderr ?? "",
+    }) as unknown as Container
+
+  for (const [alias, name] of [["falkordb", "FalkorDB"], ["valkey", "Valkey"]]) {
+    it(`${name} exiting: memory: …, naming it, not the engine's text`, async () => {
+      await assert.rejects(healthcheckReport(probeThat({ throws: engineError(`[${alias}]`) })), (error: Error) => {
+        assert.equal(
+          error.message,
+          `healthcheck failed: memory: the ${name} service (${alias}) exited while the probe ran (exit code: 137), so the ` +
+            "engine stopped the probe; the memory process cannot work without it",
+        )
+        return true
+      })
+    })
+  }
+
+  it("any other engine error is passed on unchanged", async () => {
+    const other = new Error("failed to resolve image: docker.io/falkordb/falkordb: not found")
+    await assert.rejects(healthcheckReport(probeThat({ throws: other })), (error: Error) => error === other)
+  })
+
+  it("the probe's own failure (non-zero exit) is its stderr, and success its report", async () => {
+    await assert.rejects(healthcheckReport(probeThat({ exitCode: 1, stderr: "opencode: the server exited (code 78)\n" })), {
+      message: "healthcheck failed: opencode: the server exited (code 78)",
+    })
+    assert.equal(await healthcheckReport(probeThat({ stdout: '{"status":"healthy"}' })), '{"status":"healthy"}')
   })
 })
