@@ -111,6 +111,15 @@ export async function requireServablePlatform(
   )
 }
 
+/**
+ * Whether healthcheck must run the server inside its probe exec rather than as a service: when the image's platform is
+ * not the engine's, since only execs are emulated (see requireServablePlatform).
+ */
+export async function needsEmulatedExec(platform: Platform | undefined, enginePlatform: () => Promise<string>): Promise<boolean> {
+  if (platform === undefined) return false
+  return normalizePlatform(await enginePlatform()) !== platform
+}
+
 /** The platforms of one multi-platform image: at least one, each supported, none twice. */
 export function validatePlatforms(argument: string, platforms: string[]): Platform[] {
   if (platforms.length === 0) {

@@ -20,6 +20,7 @@ import { applyToContainer } from "./apply-to-container.js"
 import { BuildContextReader, BuildInputError, validateBuildInputs } from "./build-context.js"
 import {
   requireReadableSecret,
+  needsEmulatedExec,
   requireServablePlatform,
   validateAttempts,
   validateImageReference,
@@ -35,8 +36,8 @@ import {
   acceptanceContainer,
   containerfileDiff,
   CONTAINERFILE_PATH,
-  healthcheckContainer,
   healthcheckReport,
+  healthcheckRun,
   serverService,
 } from "./server-runs.js"
 
@@ -179,11 +180,13 @@ export class OpencodeServer {
   }
 
   /**
-   * Prove the image healthy, memory included: with FalkorDB and Valkey started as services, run the image's entrypoint
-   * inside the built image and check it from there: GET /config through the image's own health check script (HTTP
-   * Basic auth when a password is given), then the memory process's /health, which must report FalkorDB and Valkey
-   * reachable. Returns a JSON report (the /config body with every secret redacted, the memory health, the redacted
-   * paths); on failure, an error saying which part failed (opencode or memory) with the server's last log lines.
+   * Prove the image healthy, memory included: with FalkorDB and Valkey started as services, run the image as a service
+   * and check it from a second container by hostname: GET http://opencode:4096/config through the image's own health
+   * check script (HTTP Basic auth), then the memory process's /health (relayed from the server's container, where it
+   * listens on loopback only), which must report FalkorDB and Valkey reachable. On a platform the engine only emulates,
+   * the server runs inside the probe's exec instead (the engine emulates execs, not services). Returns a JSON report
+   * (the /config body with every secret redacted, the memory health, the redacted paths); on failure, an error saying
+   * which part failed (opencode or memory) with the server's last log lines.
    * Never cached. The arm64 image, on any engine: dagger call healthcheck --platform=linux/arm64 --attempts=90 (its
    * FalkorDB and Valkey run on the engine's own platform)
    */
@@ -218,8 +221,10 @@ export class OpencodeServer {
     if (!withoutMemory) validateMemoryImages(falkordbImage, valkeyImage)
     if (password) await requireReadableSecret("--password", password)
     const image = await this.build(baseImage, opencodeVersion, checked)
-    const probe = healthcheckContainer(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory })
-    return await healthcheckReport(probe)
+    const inExec = await needsEmulatedExec(checked, () => dag.defaultPlatform())
+    return await healthcheckReport(
+      healthcheckRun(image, { username, password, attempts, falkordbImage, valkeyImage, withoutMemory, inExec }),
+    )
   }
 
   /**

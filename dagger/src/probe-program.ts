@@ -10,11 +10,21 @@
  * Environment: HEALTHCHECK_URL (GET /config), PROBE_ATTEMPTS, PROBE_INTERVAL_MS, PROBE_HEALTHCHECK (the script),
  * PROBE_CONFIG_FILE (the committed config as installed), PROBE_LOG_DIRECTORY (OpenCode's log files), PROBE_MEMORY=1 to
  * require memory, MEMORY_PORT, PROBE_SERVER_OUTPUT. Arguments: the server's command line (none: a server already runs).
+ *
+ * PROBE_ROLE splits it across two containers that share the folder PROBE_SHARED_DIR (healthcheck runs the server as a
+ * service and probes it from a second container by hostname):
+ * - `server`: starts the command line, its output into the folder; every interval it writes there what the memory
+ *   process's /health says (that route listens on the server's loopback only) and the OpenCode log's last lines; when
+ *   the server exits it writes the exit code and exits with it.
+ * - `probe`: checks HEALTHCHECK_URL from outside, reads memory's health and the server's output from the folder.
+ * - `diagnose`: after the engine stopped the probe because the server's service exited, prints `opencode: …` with the
+ *   server's exit code and last lines, from the folder.
+ * Unset: one container, as above.
  */
 export const PROBE_PROGRAM = String.raw`
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { constants as osConstants, homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
 const env = process.env;
@@ -160,17 +170,91 @@ function serverOutputTail(outputFile, logDirectory) {
   const parts = [];
   const output = outputFile ? readIfPresent(outputFile) : undefined;
   if (output && output.trim()) parts.push("last lines of the server's output:\n" + lastLines(output, 20));
-  let newest;
-  try {
-    const logs = readdirSync(logDirectory).filter((name) => name.endsWith(".log")).map((name) => join(logDirectory, name));
-    newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  } catch {}
+  const newest = newestLog(logDirectory);
   const log = newest ? readIfPresent(newest) : undefined;
   parts.push(log && log.trim() ? "last lines of the OpenCode log:\n" + lastLines(log, 40) : "(OpenCode wrote no log)");
   return parts.join("\n");
 }
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** Why a request got no answer, in a few words (ECONNREFUSED rather than "fetch failed"). */
+function noAnswer(error) {
+  return "no answer (" + (error && error.cause && error.cause.code ? error.cause.code : error.message) + ")";
+}
+
+function writeAtomically(path, text) {
+  writeFileSync(path + ".tmp", text);
+  renameSync(path + ".tmp", path);
+}
+
+function newestLog(logDirectory) {
+  try {
+    const logs = readdirSync(logDirectory).filter((name) => name.endsWith(".log")).map((name) => join(logDirectory, name));
+    return logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  } catch { return undefined; }
+}
+
+/** The server's output and the OpenCode log's last lines as the server role left them in the shared folder. */
+function sharedTail(shared) {
+  const parts = [];
+  const output = readIfPresent(join(shared, "server.out"));
+  if (output && output.trim()) parts.push("last lines of the server's output:\n" + lastLines(output, 20));
+  const log = readIfPresent(join(shared, "opencode.log"));
+  parts.push(log && log.trim() ? "last lines of the OpenCode log:\n" + log.trimEnd() : "(OpenCode wrote no log)");
+  return parts.join("\n");
+}
+
+/** What the server role last read from memory's /health: the health, or why there was none. */
+function relayedMemoryHealth(shared) {
+  const text = readIfPresent(join(shared, "memory-health.json"));
+  if (text === undefined) throw new Error("the server's container has not read it yet");
+  const record = JSON.parse(text);
+  if (record.problem) throw new Error(record.problem);
+  return record.health;
+}
+
+/** The server role: runs the server, relays what only its container can see into the shared folder. */
+async function serveAndRelay(command, shared, intervalMs) {
+  mkdirSync(shared, { recursive: true });
+  const output = openSync(join(shared, "server.out"), "a");
+  const server = spawn(command[0], command.slice(1), { stdio: ["ignore", output, output], detached: true });
+  closeSync(output);
+  let exitCode = null;
+  const exited = new Promise((done) => {
+    server.on("exit", (code, signal) => { exitCode = code ?? 128 + (osConstants.signals[signal] || 0); done(); });
+    server.on("error", (error) => {
+      writeFileSync(join(shared, "server.out"), "could not start " + command[0] + ": " + error.message + "\n", { flag: "a" });
+      exitCode = 127;
+      done();
+    });
+  });
+  for (const signal of ["SIGTERM", "SIGINT"]) {
+    process.on(signal, () => { try { process.kill(-server.pid, signal); } catch {} });
+  }
+  while (exitCode === null) {
+    let record;
+    try { record = { health: await readMemoryHealth(env) }; } catch (error) { record = { problem: noAnswer(error) }; }
+    writeAtomically(join(shared, "memory-health.json"), JSON.stringify(record));
+    const log = newestLog(env.PROBE_LOG_DIRECTORY || "");
+    const text = log ? readIfPresent(log) : undefined;
+    if (text) writeAtomically(join(shared, "opencode.log"), lastLines(text, 40) + "\n");
+    await Promise.race([exited, sleep(intervalMs)]);
+  }
+  writeAtomically(join(shared, "server.exit"), String(exitCode));
+  process.exit(exitCode);
+}
+
+/** The diagnose role: the server's service is gone; say why from what it left in the shared folder. */
+function diagnose(shared, secrets) {
+  const code = readIfPresent(join(shared, "server.exit"));
+  const what = code !== undefined
+    ? "the server exited with code " + code.trim() + " while the probe ran"
+    : "the server's service stopped while the probe ran (" + (env.PROBE_ENGINE_ERROR || "the engine gave no reason") + ")";
+  const text = scrub("opencode: " + what + "\n" + sharedTail(shared), secrets).split("\n").map(scrubCredentialShapes).join("\n");
+  process.stdout.write(text + "\n");
+  process.exit(0);
+}
 
 async function main() {
   const attempts = Number(env.PROBE_ATTEMPTS || "45");
@@ -183,11 +267,16 @@ async function main() {
   let committed = {};
   try { committed = JSON.parse(committedText); } catch {}
   const secrets = secretValues(committedText, configFile, env);
+  const role = env.PROBE_ROLE || "";
+  const shared = env.PROBE_SHARED_DIR || "";
+  const remote = role === "probe";
 
   const command = process.argv.slice(2);
+  if (role === "server") return await serveAndRelay(command, shared, intervalMs);
+  if (role === "diagnose") return diagnose(shared, secrets);
   let server;
   let startError;
-  if (command.length > 0) {
+  if (!remote && command.length > 0) {
     const output = openSync(outputFile, "a");
     server = spawn(command[0], command.slice(1), { stdio: ["ignore", output, output], detached: true });
     closeSync(output);
@@ -199,7 +288,7 @@ async function main() {
     }
   };
   const fail = (part, message) => {
-    const tail = serverOutputTail(server ? outputFile : "", env.PROBE_LOG_DIRECTORY || "");
+    const tail = remote ? sharedTail(shared) : serverOutputTail(server ? outputFile : "", env.PROBE_LOG_DIRECTORY || "");
     const scrubbed = scrub(part + ": " + message + "\n" + tail, secrets).split("\n").map(scrubCredentialShapes).join("\n");
     process.stderr.write(scrubbed + "\n");
     stopServer();
@@ -212,6 +301,10 @@ async function main() {
     if (startError) fail("opencode", "could not start " + command[0] + ": " + startError.message);
     if (server && server.exitCode !== null) {
       fail("opencode", "the server exited with code " + server.exitCode + " before GET " + configUrl + " answered 200");
+    }
+    const exitedRemotely = remote ? readIfPresent(join(shared, "server.exit")) : undefined;
+    if (exitedRemotely !== undefined) {
+      fail("opencode", "the server exited with code " + exitedRemotely.trim() + " before GET " + configUrl + " answered 200");
     }
     const result = spawnSync(healthcheck, [], { env: { ...env, HEALTHCHECK_PRINT_BODY: "1" }, encoding: "utf8", timeout: 15000 });
     if (result.status === 0) { body = result.stdout; break; }
@@ -229,12 +322,12 @@ async function main() {
     let lastProblem = "no attempt ran";
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        health = await readMemoryHealth(env);
+        health = remote ? relayedMemoryHealth(shared) : await readMemoryHealth(env);
         if (health.falkordb === true && health.valkey === true) { memory = health; break; }
         lastProblem = "answered " + JSON.stringify(health);
       } catch (error) {
         health = undefined;
-        lastProblem = "no answer (" + (error && error.cause && error.cause.code ? error.cause.code : error.message) + ")";
+        lastProblem = remote ? error.message : noAnswer(error);
       }
       if (attempt < attempts) await sleep(intervalMs);
     }

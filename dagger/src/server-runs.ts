@@ -6,7 +6,7 @@ import { Container, dag, File, Secret, Service } from "@dagger.io/dagger"
 import { randomBytes } from "node:crypto"
 
 import { acceptanceChecks, acceptanceScript } from "./acceptance-checks.js"
-import { healthcheckProbe } from "./health-probe.js"
+import { healthcheckProbe, SERVER_HOSTNAME, serviceHealthcheck } from "./health-probe.js"
 import { DEFAULT_BASE_IMAGE, imageSpec } from "./image-spec.js"
 import { memoryServices } from "./memory-stack.js"
 import { renderContainerfile } from "./render-containerfile.js"
@@ -39,13 +39,30 @@ export function generatedPassword(): Secret {
   return dag.setSecret(`opencode-healthcheck-password-${randomBytes(8).toString("hex")}`, randomBytes(24).toString("base64url"))
 }
 
-/** The container healthcheck() runs: the server container running the probe program (see health-probe.ts). */
-export function healthcheckContainer(image: Container, options: RunOptions & { attempts: number }): Container {
+/** What healthcheck() runs: the probe, and for the service form the container that explains a server that exited. */
+export interface HealthcheckRun {
+  probe: Container
+  diagnosis?: (engineError: string) => Container
+}
+
+/**
+ * healthcheck()'s containers. On the engine's platform the server is a service probed from a second container by
+ * hostname (serviceHealthcheck); `inExec` (a platform the engine only emulates) runs the server inside the probe's exec.
+ */
+export function healthcheckRun(image: Container, options: RunOptions & { attempts: number; inExec?: boolean }): HealthcheckRun {
   const memory = memoryFor(options)
   const password = options.password ?? generatedPassword()
   const server = serverContainer(image, { username: options.username, password, memory })
   const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`
-  return healthcheckProbe(server, { attempts: options.attempts, memory: memory !== undefined, run })
+  const probeOptions = { attempts: options.attempts, memory: memory !== undefined, run }
+  if (options.inExec) return { probe: healthcheckProbe(server, probeOptions) }
+  const client = serverContainer(image, { username: options.username, password })
+  return serviceHealthcheck(server, client, probeOptions)
+}
+
+/** The probe container of healthcheckRun, for tests of its query. */
+export function healthcheckContainer(image: Container, options: RunOptions & { attempts: number; inExec?: boolean }): Container {
+  return healthcheckRun(image, options).probe
 }
 
 /** The part of the memory stack each bound alias is, for the message. */
@@ -60,23 +77,31 @@ const BOUND_SERVICE_EXITED = /bound service \S+ \(\[?([^\])]*?)\]?\) exited(?::\
 
 /**
  * healthcheck()'s result: the probe's report, or its own message naming the failed part. The probe says `opencode: …`
- * or `memory: …` on stderr with a non-zero exit; when FalkorDB or Valkey exits instead, the engine stops the probe and
- * the awaited call throws its text, which this turns into `memory: …`. Any other engine error is passed on unchanged.
+ * or `memory: …` on stderr with a non-zero exit. When a service the probe needs exits, the engine stops the probe and
+ * the awaited call throws the engine's text instead: FalkorDB or Valkey becomes `memory: …`, the server's own service
+ * the diagnosis container's `opencode: …` with the server's exit code and last lines. Any other engine error is
+ * passed on unchanged.
  */
-export async function healthcheckReport(probe: Container): Promise<string> {
+export async function healthcheckReport({ probe, diagnosis }: HealthcheckRun): Promise<string> {
   let exitCode: number
   try {
     exitCode = await probe.exitCode()
   } catch (error) {
-    const exited = BOUND_SERVICE_EXITED.exec(error instanceof Error ? error.message : String(error))
-    if (!exited) throw error
-    const alias = exited[1].trim()
-    const name = MEMORY_SERVICE_NAMES[alias] ?? alias
-    const why = exited[2] ? ` (${exited[2].trim()})` : ""
-    throw new Error(
-      `healthcheck failed: memory: the ${name} service (${alias}) exited while the probe ran${why}, so the engine stopped ` +
-        `the probe; the memory process cannot work without it`,
-    )
+    const text = error instanceof Error ? error.message : String(error)
+    const aliases = [...text.matchAll(new RegExp(BOUND_SERVICE_EXITED, "g"))].map((match) => ({ alias: match[1].trim(), why: match[2] }))
+    const memoryService = aliases.find((exited) => exited.alias in MEMORY_SERVICE_NAMES)
+    if (memoryService) {
+      const name = MEMORY_SERVICE_NAMES[memoryService.alias]
+      const why = memoryService.why ? ` (${memoryService.why.trim()})` : ""
+      throw new Error(
+        `healthcheck failed: memory: the ${name} service (${memoryService.alias}) exited while the probe ran${why}, so ` +
+          `the engine stopped the probe; the memory process cannot work without it`,
+      )
+    }
+    if (diagnosis && aliases.some((exited) => exited.alias === SERVER_HOSTNAME)) {
+      throw new Error(`healthcheck failed: ${(await diagnosis(text.split("\n")[0]).stdout()).trim()}`)
+    }
+    throw error
   }
   if (exitCode !== 0) throw new Error(`healthcheck failed: ${(await probe.stderr()).trim()}`)
   return await probe.stdout()

@@ -10,8 +10,8 @@ import { describe, it } from "node:test"
 import { Container, dag } from "@dagger.io/dagger"
 
 import { applyToContainer } from "../../dagger/src/apply-to-container.js"
-import { PROBE_INTERVAL_SECONDS } from "../../dagger/src/health-probe.js"
-import { COPIED_PATHS, ENTRYPOINT, imageSpec } from "../../dagger/src/image-spec.js"
+import { PROBE_INTERVAL_SECONDS, SERVER_HOSTNAME, SHARED_DIRECTORY } from "../../dagger/src/health-probe.js"
+import { COPIED_PATHS, ENTRYPOINT, imageSpec, SERVER_PORT } from "../../dagger/src/image-spec.js"
 import {
   DEFAULT_FALKORDB_IMAGE,
   DEFAULT_VALKEY_IMAGE,
@@ -118,17 +118,59 @@ describe("serve: a password-protected server becomes ready (issue 8, defects 1 a
   })
 })
 
-describe("healthcheck: its own failure message is reachable (issue 8, defect 3)", () => {
-  // core/service.go, startContainer: a container bound to a service starts only after the service's readiness gate
-  // passes, so the server is not a service here: the probe starts the image's entrypoint itself and waits on it.
-  it("starts the image's entrypoint inside the probe exec, not as a service, and runs the probe program", () => {
+/** The service a probe reaches by hostname, as its query. */
+function serviceOf(probe: Container, alias = SERVER_HOSTNAME): Query[] {
+  const tree = bindings(probe)[alias]
+  assert.ok(tree, `the probe binds ${alias}`)
+  return tree
+}
+
+/** The value of the last withEnvVariable of `name` in a query tree. */
+function treeEnv(tree: Query[], name: string): string | undefined {
+  return tree.filter((query) => query.operation === "withEnvVariable" && query.args?.name === name).at(-1)?.args?.value
+}
+
+/** The services a query tree binds, by alias. */
+function treeBindings(tree: Query[]): Record<string, Query[]> {
+  return Object.fromEntries(
+    tree.filter((query) => query.operation === "withServiceBinding").map((query) => [query.args?.alias, queryTree(query.args?.service)]),
+  )
+}
+
+describe("healthcheck runs the server as a service and probes it from a second container (issue 21, item 3)", () => {
+  // core/service.go, startContainer: without a Docker health check the port check decides readiness, and
+  // core/healthcheck.go, portHealthChecker.Check returns at once when every exposed port is skipped: the service is
+  // ready when started, so the probe (which starts after it) does the retries and says which part failed.
+  it("the server is a service with no readiness gate, running the probe program's server role around the entrypoint", () => {
+    const service = serviceOf(healthcheckContainer(image(), { ...defaults, attempts: 7 }))
+    assert.ok(service.some((query) => query.operation === "withoutDockerHealthcheck"))
+    const ports = service.filter((query) => query.operation === "withExposedPort")
+    assert.equal(ports.at(-1)?.args?.port, SERVER_PORT)
+    assert.equal(ports.at(-1)?.args?.experimentalSkipHealthcheck, true, "the port skips the engine's port check")
+    const started = service.at(-1)
+    assert.equal(started?.operation, "asService")
+    assert.deepEqual(started?.args?.args, ["node", PROBE_PATH, ...ENTRYPOINT])
+    assert.notEqual(started?.args?.useEntrypoint, true, "the probe program starts the entrypoint itself")
+    assert.equal(treeEnv(service, "PROBE_ROLE"), "server")
+    assert.deepEqual(Object.keys(treeBindings(service)).sort(), ["falkordb", "valkey"], "the memory stack is bound to the server")
+  })
+
+  it("the probe reaches it by hostname, not loopback, and both mount one cache volume made for the call", () => {
     const probe = healthcheckContainer(image(), { ...defaults, attempts: 7 })
     const [exec] = operations(probe, "withExec")
-    assert.deepEqual(exec.args?.args, ["node", PROBE_PATH, ...ENTRYPOINT])
+    assert.deepEqual(exec.args?.args, ["node", PROBE_PATH])
     assert.equal(exec.args?.expect, "ANY", "the module reads the exit code and reports the probe's own message")
-    assert.equal(operations(probe, "asService").length, 0)
-    assert.deepEqual(Object.keys(bindings(probe)).sort(), ["falkordb", "valkey"], "only the memory stack is a service")
-    assert.equal(operations(probe, "withNewFile").find((query) => query.args?.path === PROBE_PATH)?.args?.contents.length > 1000, true)
+    assert.equal(envValue(probe, "HEALTHCHECK_URL"), `http://${SERVER_HOSTNAME}:${SERVER_PORT}/config`)
+    assert.equal(envValue(probe, "PROBE_ROLE"), "probe")
+    const volumeOf = (tree: Query[]) => {
+      const mount = tree.find((query) => query.operation === "withMountedCache" && query.args?.path === SHARED_DIRECTORY)
+      assert.ok(mount, "mounts the shared folder")
+      return queryTree(mount.args?.cache)[0].args?.key
+    }
+    const key = volumeOf(queryTree(probe))
+    assert.equal(volumeOf(serviceOf(probe)), key)
+    assert.match(String(key), /^opencode-healthcheck-/)
+    assert.notEqual(volumeOf(queryTree(healthcheckContainer(image(), { ...defaults, attempts: 7 }))), key, "a volume per call")
   })
 
   it("tries each check every two seconds, as often as --attempts says, with a fresh value per call (no cached result)", () => {
@@ -141,28 +183,42 @@ describe("healthcheck: its own failure message is reachable (issue 8, defect 3)"
     assert.equal(envValue(first, "PROBE_CONFIG_FILE"), COPIED_PATHS.config.destination, "redaction compares with the committed config")
   })
 
-  // A withExec gets the container's secret variables (unlike a service's health check), so the probe's server and
-  // the image's health check script both see the password.
-  it("passes the password to the probe exec as a secret variable, never as a plain one", () => {
+  // A withExec gets the container's secret variables (unlike a service's health check, core/healthcheck.go), so the
+  // probe's health check script sees the password; the server's service gets the same secret.
+  it("the server and the probe get the same password, as a secret variable, never as a plain one", () => {
     const secret = password()
     const probe = healthcheckContainer(image(), { ...defaults, password: secret, attempts: 3 })
-    assert.equal(operations(probe, "withSecretVariable").find((query) => query.args?.name === "OPENCODE_SERVER_PASSWORD")?.args?.secret, secret)
+    const secretOf = (tree: Query[]) =>
+      tree.find((query) => query.operation === "withSecretVariable" && query.args?.name === "OPENCODE_SERVER_PASSWORD")?.args?.secret
+    assert.equal(secretOf(queryTree(probe)), secret)
+    assert.equal(secretOf(serviceOf(probe)), secret)
     assert.equal(envValue(probe, "OPENCODE_SERVER_PASSWORD"), undefined)
     assert.equal(envValue(probe, "OPENCODE_SERVER_USERNAME"), "opencode")
+  })
+
+  // core/container_exec.go, getEmulator: only execs are emulated, so on a platform the engine does not run natively the
+  // server stays inside the probe's exec and checks itself from there.
+  it("inExec (a platform the engine only emulates): the entrypoint starts inside the probe exec, no server service", () => {
+    const probe = healthcheckContainer(image(), { ...defaults, attempts: 7, inExec: true })
+    const [exec] = operations(probe, "withExec")
+    assert.deepEqual(exec.args?.args, ["node", PROBE_PATH, ...ENTRYPOINT])
+    assert.equal(operations(probe, "asService").length, 0)
+    assert.deepEqual(Object.keys(bindings(probe)).sort(), ["falkordb", "valkey"], "only the memory stack is a service")
+    assert.equal(envValue(probe, "HEALTHCHECK_URL"), `http://127.0.0.1:${SERVER_PORT}/config`)
   })
 })
 
 describe("serve and healthcheck start the memory stack (issue 8, defect 5)", () => {
   const cases: Array<[string, (options: RunOptions) => Container | unknown]> = [
     ["serve", (options) => serverService(image(), options)],
-    ["healthcheck", (options) => healthcheckContainer(image(), { ...options, attempts: 3 })],
+    ["healthcheck (in the probe exec)", (options) => healthcheckContainer(image(), { ...options, attempts: 3, inExec: true })],
   ]
   for (const [name, run] of cases) {
     it(`${name}: FalkorDB and Valkey are bound by hostname and the image's FALKORDB_*/VALKEY_* point at them`, () => {
       const result = run(defaults)
       const bound = bindings(result)
       assert.deepEqual(Object.keys(bound).sort(), ["falkordb", "valkey"])
-      if (name === "healthcheck") assert.equal(envValue(result, "PROBE_MEMORY"), "1", "the probe then requires memory's /health")
+      if (name.startsWith("healthcheck")) assert.equal(envValue(result, "PROBE_MEMORY"), "1", "the probe then requires memory's /health")
       assert.equal(envValue(result, "FALKORDB_HOST"), "falkordb")
       assert.equal(envValue(result, "FALKORDB_PORT"), String(FALKORDB_PORT))
       assert.equal(envValue(result, "VALKEY_HOST"), "valkey")
@@ -177,7 +233,7 @@ describe("serve and healthcheck start the memory stack (issue 8, defect 5)", () 
       const result = run({ ...defaults, withoutMemory: true })
       assert.deepEqual(bindings(result), {})
       assert.equal(envValue(result, "FALKORDB_HOST"), undefined)
-      if (name === "healthcheck") assert.equal(envValue(result, "PROBE_MEMORY"), "0")
+      if (name.startsWith("healthcheck")) assert.equal(envValue(result, "PROBE_MEMORY"), "0")
     })
   }
 
@@ -324,9 +380,26 @@ describe("healthcheck names a memory service that exits while the probe runs (is
       stderr: async () => outcome.stderr ?? "",
     }) as unknown as Container
 
+  const runOf = (outcome: Parameters<typeof probeThat>[0], diagnosis?: (engineError: string) => Container) => ({
+    probe: probeThat(outcome),
+    diagnosis,
+  })
+
+  it("the server's own service exiting: the diagnosis container's opencode: … with its last lines", async () => {
+    const seen: string[] = []
+    const diagnosis = (engineError: string) => {
+      seen.push(engineError)
+      return { stdout: async () => "opencode: the server exited with code 78 while the probe ran\nlast lines …\n" } as unknown as Container
+    }
+    await assert.rejects(healthcheckReport(runOf({ throws: engineError("[opencode]") }, diagnosis)), {
+      message: "healthcheck failed: opencode: the server exited with code 78 while the probe ran\nlast lines …",
+    })
+    assert.match(seen[0], /bound service 3k2l1 \(\[opencode\]\) exited/)
+  })
+
   for (const [alias, name] of [["falkordb", "FalkorDB"], ["valkey", "Valkey"]]) {
     it(`${name} exiting: memory: …, naming it, not the engine's text`, async () => {
-      await assert.rejects(healthcheckReport(probeThat({ throws: engineError(`[${alias}]`) })), (error: Error) => {
+      await assert.rejects(healthcheckReport(runOf({ throws: engineError(`[${alias}]`) })), (error: Error) => {
         assert.equal(
           error.message,
           `healthcheck failed: memory: the ${name} service (${alias}) exited while the probe ran (exit code: 137), so the ` +
@@ -339,13 +412,13 @@ describe("healthcheck names a memory service that exits while the probe runs (is
 
   it("any other engine error is passed on unchanged", async () => {
     const other = new Error("failed to resolve image: docker.io/falkordb/falkordb: not found")
-    await assert.rejects(healthcheckReport(probeThat({ throws: other })), (error: Error) => error === other)
+    await assert.rejects(healthcheckReport(runOf({ throws: other })), (error: Error) => error === other)
   })
 
   it("the probe's own failure (non-zero exit) is its stderr, and success its report", async () => {
-    await assert.rejects(healthcheckReport(probeThat({ exitCode: 1, stderr: "opencode: the server exited (code 78)\n" })), {
+    await assert.rejects(healthcheckReport(runOf({ exitCode: 1, stderr: "opencode: the server exited (code 78)\n" })), {
       message: "healthcheck failed: opencode: the server exited (code 78)",
     })
-    assert.equal(await healthcheckReport(probeThat({ stdout: '{"status":"healthy"}' })), '{"status":"healthy"}')
+    assert.equal(await healthcheckReport(runOf({ stdout: '{"status":"healthy"}' })), '{"status":"healthy"}')
   })
 })

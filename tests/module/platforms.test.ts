@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url"
 
 import { Container, dag, Directory, type Platform, Secret } from "@dagger.io/dagger"
 
-import { normalizePlatform, validatePlatform, validatePlatforms } from "../../dagger/src/function-inputs.js"
+import { needsEmulatedExec, normalizePlatform, validatePlatform, validatePlatforms } from "../../dagger/src/function-inputs.js"
 import { DEFAULT_BASE_IMAGE, DEFAULT_OPENCODE_VERSION, imageSpec, SUPPORTED_PLATFORMS } from "../../dagger/src/image-spec.js"
 import { OpencodeServer } from "../../dagger/src/index.js"
 import { DEFAULT_FALKORDB_IMAGE, DEFAULT_VALKEY_IMAGE } from "../../dagger/src/memory-stack.js"
@@ -210,10 +210,21 @@ describe("build, healthcheck and serve send the platform they are given, and non
       withoutMemory: false,
       attempts: 3,
     }
-    const probe = healthcheckContainer(dag.container({ platform: platform("linux/arm64") }).from("opencode-server:under-test"), options)
+    const probe = healthcheckContainer(dag.container({ platform: platform("linux/arm64") }).from("opencode-server:under-test"), { ...options, inExec: true })
     assert.deepEqual(containerArguments(probe), { platform: "linux/arm64" })
     assert.deepEqual(Object.keys(bindings(probe)).sort(), ["falkordb", "valkey"])
     for (const tree of Object.values(bindings(probe))) assert.deepEqual(tree[0].args, {})
+  })
+})
+
+describe("healthcheck runs the server as a service only on the engine's own platform (issue 21, item 1)", () => {
+  // core/container_exec.go, getEmulator: execs are emulated, services are not (core/service.go, startContainer).
+  it("needsEmulatedExec: no platform, or the engine's own in any spelling: a service; another: inside the exec", async () => {
+    const amd64Engine = async () => "linux/amd64"
+    assert.equal(await needsEmulatedExec(undefined, amd64Engine), false)
+    assert.equal(await needsEmulatedExec(platform("linux/amd64"), async () => "linux/x86_64"), false)
+    assert.equal(await needsEmulatedExec(platform("linux/arm64"), amd64Engine), true)
+    assert.equal(await needsEmulatedExec(platform("linux/arm64"), async () => "linux/arm64/v8"), false)
   })
 })
 
