@@ -68,4 +68,8 @@ CONTAINERFILE
 platform=(); [ -z "$PLATFORM" ] || platform=(--platform "$PLATFORM")
 "$ENGINE" build -q --network host "${platform[@]}" -f "$context/Containerfile" -t "$TAG" "$context" >/dev/null
 echo "made $TAG: $FROM trusting ${#certificates[@]} CA certificate(s) from $CA_DIR"
-echo "build on it: $ENGINE build$([ "$ENGINE" = podman ] && echo ' --format docker')${PLATFORM:+ --platform $PLATFORM} --build-arg BASE_IMAGE=$TAG -f containers/opencode-server/Containerfile -t opencode-server ."
+# Made in a store of its own (the image harness's CONTAINERS_* files): the command must name that store to find it.
+store=""
+[ "$ENGINE" != podman ] || [ -z "${CONTAINERS_STORAGE_CONF:-}" ] \
+  || store="CONTAINERS_CONF=${CONTAINERS_CONF:-} CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF "
+echo "build on it: $store$ENGINE build$([ "$ENGINE" = podman ] && echo ' --format docker')${PLATFORM:+ --platform $PLATFORM} --build-arg BASE_IMAGE=$TAG -f containers/opencode-server/Containerfile -t opencode-server ."

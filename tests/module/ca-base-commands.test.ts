@@ -29,7 +29,9 @@ describe("building by hand behind a TLS-intercepting proxy", () => {
   })
 
   it("the script prints the same next command", () => {
-    assert.match(script, /echo "build on it: \$ENGINE build.*--build-arg BASE_IMAGE=\$TAG -f containers\/opencode-server\/Containerfile -t opencode-server \."/)
+    assert.match(script, /echo "build on it: \$store\$ENGINE build.*--build-arg BASE_IMAGE=\$TAG -f containers\/opencode-server\/Containerfile -t opencode-server \."/)
+    // Made in the harness's own store, the printed command names that store, so it works as printed from a plain shell.
+    assert.match(script, /store="CONTAINERS_CONF=\$\{CONTAINERS_CONF:-\} CONTAINERS_STORAGE_CONF=\$CONTAINERS_STORAGE_CONF "/)
   })
 
   it("the harness makes its CA base with the script, under the same name", () => {

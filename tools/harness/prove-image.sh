@@ -51,6 +51,8 @@ case "$ENGINE" in podman|docker) ;; *) usage_error "--engine must be podman or d
 
 # shellcheck source=lib/report.sh
 source "$HARNESS_DIR/lib/report.sh"
+# shellcheck source=lib/image-usage.sh
+source "$HARNESS_DIR/lib/image-usage.sh"
 # shellcheck source=lib/engine.sh
 source "$HARNESS_DIR/lib/engine.sh"
 # shellcheck source=lib/base-image.sh
@@ -253,5 +255,9 @@ LOG_TAIL_SOURCE=""
 run_check g.no-credential-files check_no_credential_files
 
 log "base $BASE_KIND; build ${BUILD_SECONDS}s; run checks $(seconds_since "$T_PHASE")s; total $(seconds_since "$T_START")s"
+# A proved image stays, under one name, for the user to run (cleanup removes only this run's own tag).
+if [ "$FAILED" -eq 0 ] && [ "$ENGINE" = podman ] && engine tag "$IMAGE_UNDER_TEST" "$KEPT_IMAGE"; then
+  print_image_usage "$WORK_DIR"
+fi
 print_summary
 [ "$FAILED" -eq 0 ]
