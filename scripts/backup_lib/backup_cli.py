@@ -7,10 +7,11 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
-from . import graphiti_export, opencode_db, snapshot
+from . import datadog_report, graphiti_export, opencode_db, snapshot
 from .catalog import list_backups
 from .cli_support import EXIT_OK, run_reporting_errors, say
 from .config import PARTS, Settings, parse_groups, parse_parts
@@ -124,7 +125,9 @@ def _encrypt_and_upload(storage: Storage, key: BackupKey, work: Path, folder: st
     return entry
 
 
-def _take_backup(settings: Settings, storage: Storage, key: BackupKey, parts: list[str], groups: list[str] | None) -> str:
+def _take_backup(settings: Settings, storage: Storage, key: BackupKey, parts: list[str],
+                 groups: list[str] | None) -> tuple[str, int, int]:
+    """Returns the backup's timestamp, its file count and its plaintext bytes."""
     started = _utc_now()
     timestamp = new_timestamp(started)
     folder = backup_dir(settings.prefix, timestamp)
@@ -154,7 +157,7 @@ def _take_backup(settings: Settings, storage: Storage, key: BackupKey, parts: li
         _upload_verified(storage, manifest_path, f"{folder}/{MANIFEST_NAME}", sha1_of_file(manifest_path))
     total = sum(file.size for file in manifest_files)
     say(PROGRAM, f"{timestamp}: complete, {len(manifest_files)} files, {total} bytes in {storage.description} at {folder}/")
-    return timestamp
+    return timestamp, len(manifest_files), total
 
 
 def prune(settings: Settings, storage: Storage, now: dt.datetime | None = None) -> list[str]:
@@ -174,6 +177,9 @@ def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = No
         print(new_key_text(), end="", flush=True)
         return EXIT_OK
 
+    started = time.monotonic()
+    taken: dict[str, object] = {}
+
     def body() -> int:
         settings = Settings.from_env()
         key = settings.keys.require_current(PROGRAM)
@@ -183,9 +189,16 @@ def main(argv: list[str] | None = None, b2_api_factory: B2ApiFactory | None = No
             raise BackupError("redis-cli is not installed")
         storage = open_storage(settings, b2_api_factory)
         if not args.prune_only:
-            _take_backup(settings, storage, key, parts, groups)
+            taken["timestamp"], taken["files"], taken["bytes"] = _take_backup(settings, storage, key, parts, groups)
         if not args.no_prune:
             prune(settings, storage)
         return EXIT_OK
 
-    return run_reporting_errors(PROGRAM, body)
+    failures: list[str] = []
+    code = run_reporting_errors(PROGRAM, body, on_error=failures.append)
+    if not args.prune_only:
+        seconds = time.monotonic() - started
+        datadog_report.report(datadog_report.Outcome(
+            succeeded=code == EXIT_OK, seconds=seconds, reason=failures[-1] if failures else "",
+            timestamp=taken.get("timestamp"), files=int(taken.get("files", 0)), bytes=int(taken.get("bytes", 0))))
+    return code

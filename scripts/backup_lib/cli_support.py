@@ -17,20 +17,25 @@ def say(program: str, message: str) -> None:
     print(f"{program}: {redact(message)}", flush=True)
 
 
-def run_reporting_errors(program: str, body: Callable[[], int]) -> int:
+def run_reporting_errors(program: str, body: Callable[[], int],
+                         on_error: Callable[[str], None] | None = None) -> int:
+    """`on_error` gets the one redacted line that was printed, e.g. to report it elsewhere."""
+    def failed(line: str, code: int) -> int:
+        print(f"{program}: {line}", file=sys.stderr, flush=True)
+        if on_error is not None:
+            on_error(line)
+        return code
+
     try:
         return body()
     except ConfigError as error:
-        print(f"{program}: error: {redact(str(error))}", file=sys.stderr, flush=True)
-        return EXIT_CONFIG
+        return failed(f"error: {redact(str(error))}", EXIT_CONFIG)
     except BackupError as error:
-        print(f"{program}: error: {redact(str(error))}", file=sys.stderr, flush=True)
-        return EXIT_FAILED
+        return failed(f"error: {redact(str(error))}", EXIT_FAILED)
     except KeyboardInterrupt:
-        print(f"{program}: interrupted", file=sys.stderr, flush=True)
-        return EXIT_FAILED
+        return failed("interrupted", EXIT_FAILED)
     except Exception as error:  # an unforeseen failure still must not leak a secret or exit 0
-        print(f"{program}: unexpected error: {type(error).__name__}: {redact(str(error))}", file=sys.stderr, flush=True)
+        code = failed(f"unexpected error: {type(error).__name__}: {redact(str(error))}", EXIT_FAILED)
         if os.environ.get("BACKUP_DEBUG") == "1":
             print(redact(traceback.format_exc()), file=sys.stderr, flush=True)
-        return EXIT_FAILED
+        return code
