@@ -13,6 +13,7 @@ from .durable_queue import DurableQueue, QueuedEntry
 from .episodes import EpisodeRequest, BadRequest
 from .failures import describe, is_outage
 from .graph_store import GraphStore
+from .metrics import Metrics, stream_entry_age_seconds
 from .outage_report import OutageReport
 from .tracing import traced
 
@@ -22,8 +23,9 @@ DEAD_LETTER_EXPIRY_INTERVAL_SECONDS = 60.0
 
 
 class IngestWorker:
-    def __init__(self, queue: DurableQueue, store: GraphStore, settings: Settings) -> None:
+    def __init__(self, queue: DurableQueue, store: GraphStore, settings: Settings, metrics: Metrics | None = None) -> None:
         self.queue = queue
+        self.metrics = metrics or Metrics({})
         self.store = store
         self.settings = settings
         self.stored_count = 0
@@ -125,6 +127,8 @@ class IngestWorker:
                 continue
             if stored:
                 self.stored_count += 1
+                self.metrics.increment('episodes.stored')
+                self.metrics.histogram('ingestion_lag', stream_entry_age_seconds(entry.entry_id, time.time()))
                 logger.info('stored episode %s as %s in group %s', entry.entry_id, episode_uuid, request.group_id)
             else:
                 self.duplicate_count += 1

@@ -11,6 +11,7 @@ import signal
 from . import api_token
 from .config import Settings
 from .http_api import start_http_server
+from .metrics import GAUGE_INTERVAL_SECONDS
 from .outage_report import OutageReport
 from .service import MemoryService
 from .tracing import traced
@@ -58,6 +59,15 @@ async def watch_falkordb(service: MemoryService, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=delay)
 
 
+async def report_gauges(service: MemoryService, stop: asyncio.Event) -> None:
+    """Every GAUGE_INTERVAL_SECONDS, the queue's depth and the dead letters to DogStatsD; Valkey down skips a round."""
+    while not stop.is_set():
+        with contextlib.suppress(Exception):
+            await service.report_gauges()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=GAUGE_INTERVAL_SECONDS)
+
+
 async def serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -80,6 +90,7 @@ async def serve(settings: Settings) -> int:
     )
     worker = asyncio.create_task(service.worker.run(stop), name='ingest-worker')
     watch = asyncio.create_task(watch_falkordb(service, stop), name='falkordb-watch')
+    gauges = asyncio.create_task(report_gauges(service, stop), name='metrics-gauges')
     if os.environ.get('MEMORY_EXIT_WITH_PARENT', 'true').lower() not in ('0', 'false', 'no'):
         asyncio.create_task(stop_when_orphaned(stop), name='parent-watch')
     stopped = asyncio.create_task(stop.wait())
@@ -95,8 +106,9 @@ async def serve(settings: Settings) -> int:
         worker.cancel()
         with contextlib.suppress(BaseException):
             await worker
-    watch.cancel()
-    with contextlib.suppress(BaseException):
-        await watch
+    for task in (watch, gauges):
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
     await service.close()
     return 0

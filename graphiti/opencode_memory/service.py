@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from .episodes import BadRequest, EpisodeRequest, clean_text, parse_episode_requ
 from .graph_store import GraphStore
 from .group_ids import resolve_group_id
 from .ingest_worker import IngestWorker
+from .metrics import Metrics
 from .portability import export_group, import_group
 from .secret_scrub import PRIVATE_REMOVED, REMOVED, scrub
 from .tracing import traced
@@ -59,9 +61,11 @@ class MemoryService:
         self.valkey = connect_valkey(settings)
         self.queue = DurableQueue(self.valkey, settings)
         self.store = GraphStore(settings)
-        self.worker = IngestWorker(self.queue, self.store, settings)
+        self.metrics = Metrics()
+        self.worker = IngestWorker(self.queue, self.store, settings, self.metrics)
 
     async def close(self) -> None:
+        self.metrics.close()
         await self.store.close()
         await self.valkey.aclose()
 
@@ -86,8 +90,18 @@ class MemoryService:
         limit = body.get('limit', DEFAULT_SEARCH_LIMIT)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise BadRequest(f'limit must be an integer from 1 to {MAX_SEARCH_LIMIT}')
+        started = time.monotonic()
         with traced('memory.search', group_id=group_id, **{'memory.limit': limit}):
-            return await self.store.search(group_id, clean_text(query), limit)
+            found = await self.store.search(group_id, clean_text(query), limit)
+        self.metrics.increment('recall.requests')
+        self.metrics.histogram('recall.latency', (time.monotonic() - started) * 1000)
+        return found
+
+    async def report_gauges(self) -> None:
+        """The queue's depth and the dead letters, for DogStatsD (metrics.py); nothing when no agent is configured."""
+        if self.metrics.enabled:
+            self.metrics.gauge('queue.depth', await self.queue.backlog())
+            self.metrics.gauge('dead_letters', await self.queue.dead_letter_count())
 
     async def forget(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):

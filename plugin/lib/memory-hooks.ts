@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { tool, type Hooks, type PluginInput } from "@opencode-ai/plugin";
 import type { Part } from "@opencode-ai/sdk";
+import { incrementCount } from "./dogstatsd.ts";
 import { MemoryRequestError } from "./memory-client.ts";
 import type { MemoryRuntime } from "./memory-runtime.ts";
 import { memoryScope, type MemoryScope } from "./project-scope.ts";
@@ -8,6 +9,9 @@ import { buildRecallBlock } from "./recall-block.ts";
 import { SessionKinds, within, type SessionLookup } from "./session-kinds.ts";
 import { conversationalText, SessionTranscripts, truncate } from "./session-transcripts.ts";
 import { describeError } from "./warn.ts";
+
+/** A recall that gave up at MEMORY_RECALL_TIMEOUT_MS: the turn went without memory (docs/datadog.md). */
+const RECALL_TIMEOUTS = "opencode_server.memory.recall.timeouts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 let lastPartTime = 0;
@@ -68,11 +72,15 @@ export function createMemoryHooks({ runtime, location, lookupSession }: MemoryHo
     const isSubagent = await within(kinds.isSubagent(sessionID), settings.recallTimeoutMs, false);
     if (isSubagent) return undefined;
     const remaining = settings.recallTimeoutMs - (Date.now() - started);
-    if (remaining <= 0) return undefined;
+    if (remaining <= 0) {
+      incrementCount(settings.metrics, RECALL_TIMEOUTS);
+      return undefined;
+    }
     try {
       const answer = await client.search(scopeOf(), truncate(query, 2000), settings.recallLimit, remaining);
       return buildRecallBlock(answer.facts, settings.recallMaxChars);
     } catch (error) {
+      if (error instanceof MemoryRequestError && / timed out /.test(error.message)) incrementCount(settings.metrics, RECALL_TIMEOUTS);
       logger.warn("recall", `recall skipped: ${describeError(error)}`);
       return undefined;
     }

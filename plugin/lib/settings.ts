@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { dogstatsdTarget, type DogStatsdTarget } from "./dogstatsd.ts";
 
 /** Every knob of the plugin, read from the environment once per plugin instance. */
 export type MemorySettings = {
@@ -13,6 +14,8 @@ export type MemorySettings = {
   groupIdOverride: string | undefined;
   recallMaxChars: number;
   recallTimeoutMs: number;
+  /** The Datadog agent's DogStatsD, where a recall that timed out is counted; undefined: nothing is sent. */
+  metrics: DogStatsdTarget | undefined;
   recallLimit: number;
   spoolDir: string;
   spoolMaxEpisodes: number;
@@ -53,6 +56,7 @@ export function readSettings(pluginDir: string, env: Env = process.env): MemoryS
     groupIdOverride: env.MEMORY_GROUP_ID || undefined,
     recallMaxChars: positiveInt(env.MEMORY_RECALL_MAX_CHARS, 2000),
     recallTimeoutMs: positiveInt(env.MEMORY_RECALL_TIMEOUT_MS, 300),
+    metrics: dogstatsdTarget(env),
     recallLimit: positiveInt(env.MEMORY_RECALL_LIMIT, 8),
     spoolDir: env.MEMORY_SPOOL_DIR || path.join(dataHome, "opencode-memory", "spool"),
     spoolMaxEpisodes: positiveInt(env.MEMORY_SPOOL_MAX_EPISODES, 1000),

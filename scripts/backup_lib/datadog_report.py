@@ -129,7 +129,9 @@ def _send_statsd(outcome: Outcome, environ: dict[str, str]) -> None:
         host, _, port = url[len("udp://"):].rpartition(":")
     else:
         host, port = environ.get("DD_AGENT_HOST", "localhost"), environ.get("DD_DOGSTATSD_PORT", "8125")
-    statsd = DogStatsd(host=host, port=int(port), constant_tags=unified_tags(environ))
+    statsd = DogStatsd(host=host, port=int(port), disable_telemetry=True)
+    # the client also adds DD_ENV/DD_SERVICE/DD_VERSION of the process environment: exactly these, once
+    statsd.constant_tags = unified_tags(environ)
     try:
         statsd.gauge(METRIC_PREFIX + "success", 1 if outcome.succeeded else 0)
         statsd.gauge(METRIC_PREFIX + "duration", outcome.seconds)

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -218,6 +219,38 @@ test("a slow memory process does not hold the turn: recall gives up at its timeo
   } finally {
     runtime.queue.stop();
     await server.stop();
+  }
+});
+
+test("a recall that times out is counted at the agent's DogStatsD (a real UDP listener), with the unified tags", async () => {
+  const listener = createSocket("udp4");
+  const datagrams: string[] = [];
+  listener.on("message", (message) => datagrams.push(message.toString()));
+  await new Promise<void>((bound) => listener.bind(0, "127.0.0.1", () => bound()));
+  const server = await new ContractMemoryServer().start();
+  server.script("POST /search", { status: 200, body: { group_id: "g", facts: [], episodes: [] }, delayMs: 3000 });
+  const { hooks, runtime } = harness(server.port, "slow-metrics", {
+    MEMORY_RECALL_TIMEOUT_MS: "100",
+    DD_AGENT_HOST: "127.0.0.1",
+    DD_DOGSTATSD_PORT: String(listener.address().port),
+    DD_ENV: "plugin-test",
+    DD_SERVICE: "opencode-server",
+  });
+  try {
+    const turn = userTurn("ses_main", "msg_1", "Orion?");
+    await hooks["chat.message"]!(turn.input, turn.output);
+    await waitFor(() => datagrams.length > 0, 5000, "a DogStatsD datagram");
+    assert.deepEqual(datagrams, ["opencode_server.memory.recall.timeouts:1|c|#env:plugin-test,service:opencode-server"]);
+    // a recall that answers in time counts nothing
+    server.script("POST /search", { status: 200, body: { group_id: "g", facts: [], episodes: [] } });
+    const second = userTurn("ses_main", "msg_2", "Orion again?");
+    await hooks["chat.message"]!(second.input, second.output);
+    await new Promise((settle) => setTimeout(settle, 300));
+    assert.equal(datagrams.length, 1);
+  } finally {
+    runtime.queue.stop();
+    await server.stop();
+    listener.close();
   }
 });
 
