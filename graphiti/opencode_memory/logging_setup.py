@@ -15,9 +15,20 @@ DDTRACE_WRITER_LOGGER = 'ddtrace.internal.writer.writer'
 AGENT_REMIND_SECONDS = 600.0
 
 
+LOG_FORMAT = '%(asctime)s %(levelname)s %(name)s: %(message)s'
+# A record made inside a span (ddtrace's log injection adds its ids under ddtrace-run) names its trace, in the form
+# Datadog's Python log pipeline parses, so a trace links to its log lines and a line to its trace.
+TRACED_LOG_FORMAT = '%(asctime)s %(levelname)s %(name)s [dd.trace_id=%(dd.trace_id)s dd.span_id=%(dd.span_id)s]: %(message)s'
+
+
 class TruncatingFormatter(logging.Formatter):
+    def __init__(self, fmt: str = LOG_FORMAT) -> None:
+        super().__init__(fmt)
+        self.traced = logging.Formatter(TRACED_LOG_FORMAT)
+
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        in_span = str(getattr(record, 'dd.trace_id', '0')) not in ('0', '')
+        text = self.traced.format(record) if in_span else super().format(record)
         if len(text) > MAX_MESSAGE_CHARS:
             return text[:MAX_MESSAGE_CHARS] + f'… [{len(text) - MAX_MESSAGE_CHARS} more chars]'
         return text
@@ -77,7 +88,7 @@ class UnreachableAgentFilter(logging.Filter):
 
 def configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(TruncatingFormatter('%(asctime)s %(levelname)s %(name)s: %(message)s'))
+    handler.setFormatter(TruncatingFormatter())
     handler.addFilter(ContentFreeFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

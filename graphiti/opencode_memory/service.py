@@ -73,9 +73,10 @@ class MemoryService:
         request = scrub_episode(parse_episode_request(body, self.settings.max_episode_bytes))
         with traced('memory.enqueue', group_id=request.group_id):
             entry_id = await self.queue.enqueue(request.to_stream_fields())
-        logger.info(
-            'queued episode %s for group %s (%d bytes)', entry_id, request.group_id, len(request.content.encode())
-        )
+            # inside the span: under ddtrace-run the line carries its trace id (logging_setup.py)
+            logger.info(
+                'queued episode %s for group %s (%d bytes)', entry_id, request.group_id, len(request.content.encode())
+            )
         return {'queued': entry_id, 'group_id': request.group_id}
 
     async def search(self, body: Any) -> dict[str, Any]:

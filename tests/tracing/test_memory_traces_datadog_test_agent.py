@@ -5,6 +5,7 @@ openai/httpx2 spans of the LLM and embedder calls (answered by the local OpenAI-
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class TracedRun:
     valkey: RedisServer
     openai_base_url: str
     search_answer: dict[str, Any]
+    log: str
 
     @property
     def spans(self) -> list[Span]:
@@ -83,7 +85,7 @@ def traced_run(module_datadog_test_agent: DatadogTestAgent, module_falkordb: Red
         status, exported = manager.request('GET', f'/export?group_id={GROUP_ID}')
         assert status == 200, exported
         traces = wait_until(lambda: _received(agent), 30, f'the custom spans at the test agent (log: {manager.log_path})')
-        yield TracedRun(traces, module_falkordb, module_valkey, openai_double.base_url, answer)
+        yield TracedRun(traces, module_falkordb, module_valkey, openai_double.base_url, answer, manager.log_path.read_text())
     finally:
         manager.stop()
 
@@ -168,3 +170,18 @@ def test_idle_queue_polls_and_passing_health_checks_are_not_sent_datadog_test_ag
     for trace in traced_run.traces:
         assert {span['resource'] for span in trace} != {'XREADGROUP'}, trace
     assert traced_run.named('memory.health') == []
+
+
+def test_a_log_line_made_in_a_span_names_its_trace_datadog_test_agent(traced_run: TracedRun) -> None:
+    """ddtrace's log injection, in the form Datadog's Python log pipeline parses: the line of the enqueue names the
+    trace of the memory.enqueue span the test agent received (the log's id is the trace's 128 bits in hex, the span's
+    `trace_id` their lower 64), and a line made outside any span names none."""
+    [line] = [line for line in traced_run.log.splitlines() if 'queued episode' in line]
+    match = re.search(r'\[dd\.trace_id=([0-9a-f]+) dd\.span_id=(\d+)\]: queued episode', line)
+    assert match, line
+    log_trace = int(match.group(1), 16) if len(match.group(1)) == 32 else int(match.group(1))
+    enqueue = traced_run.one('memory.enqueue')
+    assert log_trace & (2**64 - 1) == enqueue['trace_id']
+    assert int(match.group(2)) == enqueue['span_id']
+    listening = next(line for line in traced_run.log.splitlines() if 'memory manager listening' in line)
+    assert 'dd.trace_id' not in listening
