@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url"
 
 import { unusedLoopbackPort } from "../support/loopback-port.js"
 import { opencodeBinary } from "../support/opencode-binary.js"
-import { ProbeProgramFile, runProbe, writeProbeProgram } from "../support/probe-program-file.js"
+import { probeHomeEnv, ProbeProgramFile, runProbe, writeProbeProgram } from "../support/probe-program-file.js"
 
 const healthcheck = fileURLToPath(new URL("../../scripts/healthcheck", import.meta.url))
 const PASSWORD = `service-probe-${Math.random().toString(36).slice(2)}`
@@ -36,14 +36,7 @@ describe("healthcheck's server and probe roles, apart, against the real opencode
 
   const environment = (shared: string, role: string) => ({
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local/share"),
-    XDG_CACHE_HOME: join(home, ".cache"),
-    XDG_STATE_HOME: join(home, ".local/state"),
-    PROBE_HEALTHCHECK: healthcheck,
-    PROBE_LOG_DIRECTORY: join(home, ".local/share/opencode/log"),
-    PROBE_INTERVAL_MS: "1000",
+    ...probeHomeEnv(home, healthcheck),
     PROBE_SHARED_DIR: shared,
     PROBE_ROLE: role,
     OPENCODE_SERVER_PASSWORD: PASSWORD,

@@ -15,7 +15,7 @@ import { readinessCommand } from "../../dagger/src/server-container.js"
 import { unusedLoopbackPort } from "../support/loopback-port.js"
 import { opencodeBinary } from "../support/opencode-binary.js"
 import { RunningOpencode, startOpencode, waitForOk } from "../support/opencode-server.js"
-import { ProbeProgramFile, runProbe, writeProbeProgram } from "../support/probe-program-file.js"
+import { probeHomeEnv, ProbeProgramFile, runProbe, writeProbeProgram } from "../support/probe-program-file.js"
 
 const healthcheck = fileURLToPath(new URL("../../scripts/healthcheck", import.meta.url))
 const PASSWORD = `pa"ss\\word ${Math.random().toString(36).slice(2)}`
@@ -140,17 +140,7 @@ describe("the probe program `healthcheck` runs in the image, against the real op
     rmSync(home, { recursive: true, force: true })
   })
 
-  const serverEnv = () => ({
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local/share"),
-    XDG_CACHE_HOME: join(home, ".cache"),
-    XDG_STATE_HOME: join(home, ".local/state"),
-    PROBE_HEALTHCHECK: healthcheck,
-    PROBE_LOG_DIRECTORY: join(home, ".local/share/opencode/log"),
-    PROBE_SERVER_OUTPUT: join(home, "server.out"),
-    PROBE_INTERVAL_MS: "1000",
-  })
+  const serverEnv = () => ({ ...probeHomeEnv(home, healthcheck), PROBE_SERVER_OUTPUT: join(home, "server.out") })
 
   it("starts the server from its arguments, passes with Basic auth, prints the report, and stops the server", async () => {
     const port = await unusedLoopbackPort()

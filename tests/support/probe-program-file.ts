@@ -35,3 +35,20 @@ export function runProbe(file: ProbeProgramFile, env: Record<string, string>, co
     timeout: timeoutMs,
   })
 }
+
+/**
+ * The probe's environment around a throwaway HOME, as the image lays it out: OpenCode's config, data, cache and state
+ * under it, its log folder where the probe reads it, the image's health check script, one try a second.
+ */
+export function probeHomeEnv(home: string, healthcheck: string): Record<string, string> {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local/share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    XDG_STATE_HOME: join(home, ".local/state"),
+    PROBE_HEALTHCHECK: healthcheck,
+    PROBE_LOG_DIRECTORY: join(home, ".local/share/opencode/log"),
+    PROBE_INTERVAL_MS: "1000",
+  }
+}
