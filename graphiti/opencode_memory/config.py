@@ -74,6 +74,9 @@ class Settings:
     consumer_group: str = 'memory-manager'
     consumer_name: str = 'memory-manager'
     max_attempts: int = 5
+    # Episodes ingested at once, each of another project (group): one project's episodes are stored one after another,
+    # in the order they were queued.
+    ingest_concurrency: int = 4
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 60.0
     max_episode_bytes: int = 256 * 1024
@@ -113,6 +116,7 @@ class Settings:
             consumer_group=os.environ.get('MEMORY_CONSUMER_GROUP') or 'memory-manager',
             consumer_name=os.environ.get('MEMORY_CONSUMER_NAME') or 'memory-manager',
             max_attempts=max(1, _int('MEMORY_MAX_ATTEMPTS', 5)),
+            ingest_concurrency=max(1, _int('MEMORY_INGEST_CONCURRENCY', 4)),
             retry_base_seconds=_float('MEMORY_RETRY_BASE_SECONDS', 1.0),
             retry_max_seconds=_float('MEMORY_RETRY_MAX_SECONDS', 60.0),
             max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),

@@ -70,19 +70,28 @@ class DurableQueue:
             if cursor in ('0-0', b'0-0'):
                 return claimed
 
-    async def next_entry(self, block_ms: int) -> QueuedEntry | None:
-        """Our own unacknowledged entries first (in order), then new ones."""
-        for start in ('0', '>'):
-            reply = await self.valkey.xreadgroup(
-                self.group, self.consumer, {self.stream: start}, count=1,
-                block=None if start == '0' else block_ms,
-            )
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    if fields is None:  # deleted while pending: drop the stale reference
-                        await self.valkey.xack(self.stream, self.group, entry_id)
-                        continue
-                    return QueuedEntry(entry_id, fields)
+    async def pending_entries(self) -> list[QueuedEntry]:
+        """Every entry this consumer read and never acknowledged (an earlier run's, or claimed), in stream order."""
+        found: list[QueuedEntry] = []
+        cursor = '0'
+        while True:
+            reply = await self.valkey.xreadgroup(self.group, self.consumer, {self.stream: cursor}, count=100)
+            entries = [entry for _stream, batch in reply or [] for entry in batch]
+            if not entries:
+                return found
+            for entry_id, fields in entries:
+                if fields is None:  # deleted while pending: drop the stale reference
+                    await self.valkey.xack(self.stream, self.group, entry_id)
+                else:
+                    found.append(QueuedEntry(entry_id, fields))
+            cursor = entries[-1][0]
+
+    async def new_entry(self, block_ms: int) -> QueuedEntry | None:
+        """The next entry nobody has read yet, waiting up to block_ms for one."""
+        reply = await self.valkey.xreadgroup(self.group, self.consumer, {self.stream: '>'}, count=1, block=block_ms)
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                return QueuedEntry(entry_id, fields)
         return None
 
     async def record_attempt(self, entry_id: str) -> int:

@@ -57,8 +57,11 @@ class GraphStore:
         self._connect_lock = asyncio.Lock()
         self._graphs: dict[str, Graphiti] = {}
         self._indexed: set[str] = set()
-        # Writers (the ingest worker, forget, import) take turns: one group at a time.
-        self.write_lock = asyncio.Lock()
+        # Writers of one group (the ingest worker, forget, import) take turns; groups are separate graphs, written at once.
+        self._write_locks: dict[str, asyncio.Lock] = {}
+
+    def write_lock(self, group_id: str) -> asyncio.Lock:
+        return self._write_locks.setdefault(group_id, asyncio.Lock())
 
     async def close(self) -> None:
         for graphiti in self._graphs.values():

@@ -1,4 +1,5 @@
-"""The single ingest worker: one episode at a time, across all groups, in stream order."""
+"""The ingest worker: episodes of different projects (groups) are ingested at once, up to MEMORY_INGEST_CONCURRENCY;
+one project's episodes are stored one after another, in the order they were queued (a lane per group)."""
 
 from __future__ import annotations
 
@@ -56,29 +57,92 @@ class IngestWorker:
                 await _sleep_unless_stopped(stop, delay)
         if not stop.is_set():
             self.valkey_outage.recovered()
+        await self._dispatch(stop)
+
+    async def _dispatch(self, stop: asyncio.Event) -> None:
+        """Reads the queue in order and hands each entry to its group's lane. An entry holds one of `window` slots from
+        its read until its lane is done with it, so the worker never reads far ahead of what it stores; entries read
+        and not acknowledged stay pending in Valkey and are read again (pending_entries) on the next start."""
+        concurrency = self.settings.ingest_concurrency
+        ingesting = asyncio.Semaphore(concurrency)
+        window = asyncio.Semaphore(concurrency * 4)
+        lanes: dict[str, asyncio.Queue[QueuedEntry]] = {}
+        lane_tasks: set[asyncio.Task[None]] = set()
+
+        async def lane(group_id: str, entries: asyncio.Queue[QueuedEntry]) -> None:
+            try:
+                while not stop.is_set():
+                    entry = await entries.get()
+                    try:
+                        async with ingesting:
+                            await self.process(entry, stop)
+                    finally:
+                        window.release()
+                    if entries.empty():  # no await since the check: the dispatcher cannot add to it meanwhile
+                        del lanes[group_id]
+                        return
+            finally:
+                if lanes.get(group_id) is entries:  # stopped or cancelled with entries left: they stay pending
+                    del lanes[group_id]
+
+        async def hand_over(entry: QueuedEntry) -> None:
+            try:
+                group_id = EpisodeRequest.from_stream_fields(entry.fields).group_id
+            except BadRequest as error:
+                await self._dead_letter(entry, None, f'BadRequest: {error}', attempts=1)
+                window.release()
+                return
+            entries = lanes.get(group_id)
+            if entries is None:
+                entries = lanes[group_id] = asyncio.Queue()
+                task = asyncio.create_task(lane(group_id, entries), name=f'ingest-lane-{group_id}')
+                lane_tasks.add(task)
+                task.add_done_callback(lane_tasks.discard)
+            entries.put_nowait(entry)
+
         failures = 0
         next_expiry = 0.0
-        while not stop.is_set():
-            try:
-                if time.monotonic() >= next_expiry:
-                    await self.expire_dead_letters()
-                    next_expiry = time.monotonic() + min(
-                        DEAD_LETTER_EXPIRY_INTERVAL_SECONDS, max(1.0, self.settings.dead_letter_max_age_seconds / 4))
-                entry = await self.queue.next_entry(block_ms=1000)
-                failures = 0
-                self.valkey_outage.recovered()
-                if entry is not None:
-                    await self.process(entry, stop)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                delay = self.backoff_seconds(failures)
-                if is_outage(error):
-                    self.valkey_outage.failed(error, delay)
-                else:
-                    logger.warning('ingest loop: %s; retrying in %.1fs', describe(error), delay)
-                await _sleep_unless_stopped(stop, delay)
+        recovered = False
+        try:
+            while not stop.is_set():
+                try:
+                    if time.monotonic() >= next_expiry:
+                        await self.expire_dead_letters()
+                        next_expiry = time.monotonic() + min(
+                            DEAD_LETTER_EXPIRY_INTERVAL_SECONDS, max(1.0, self.settings.dead_letter_max_age_seconds / 4))
+                    if not recovered:
+                        for entry in await self.queue.pending_entries():
+                            await window.acquire()
+                            await hand_over(entry)
+                        recovered = True
+                        continue
+                    await window.acquire()
+                    try:
+                        entry = await self.queue.new_entry(block_ms=1000)
+                    except BaseException:
+                        window.release()
+                        raise
+                    failures = 0
+                    self.valkey_outage.recovered()
+                    if entry is None:
+                        window.release()
+                    else:
+                        await hand_over(entry)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    failures += 1
+                    delay = self.backoff_seconds(failures)
+                    if is_outage(error):
+                        self.valkey_outage.failed(error, delay)
+                    else:
+                        logger.warning('ingest loop: %s; retrying in %.1fs', describe(error), delay)
+                    await _sleep_unless_stopped(stop, delay)
+            # Stopping: each lane finishes (or abandons, leaving it pending) the episode it is on.
+            await asyncio.gather(*lane_tasks, return_exceptions=True)
+        finally:
+            for task in lane_tasks:
+                task.cancel()
 
     async def expire_dead_letters(self) -> None:
         expired = await self.queue.expire_dead_letters(self.settings.dead_letter_max_age_seconds)
@@ -98,7 +162,7 @@ class IngestWorker:
             try:
                 with traced('memory.ingest', group_id=request.group_id) as span:
                     span.set('memory.queue_entry', entry.entry_id)
-                    async with self.store.write_lock:
+                    async with self.store.write_lock(request.group_id):
                         stored = await self.store.store_episode(request, episode_uuid)
                     await self.queue.complete(entry.entry_id)
                     span.set('memory.stored', stored)

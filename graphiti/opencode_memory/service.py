@@ -112,7 +112,7 @@ class MemoryService:
         if not isinstance(item_uuid, str) or not item_uuid or len(item_uuid) > 64:
             raise BadRequest('uuid must be a string')
         with traced('memory.forget', group_id=group_id):
-            async with self.store.write_lock:
+            async with self.store.write_lock(group_id):
                 kind = await self.store.forget(group_id, item_uuid)
         logger.info('forgot %s %s in group %s', kind, item_uuid, group_id)
         return {'forgotten': item_uuid, 'kind': kind}
@@ -130,7 +130,7 @@ class MemoryService:
         else:
             raise BadRequest('the body must be an export document')
         with traced('memory.import', group_id=group_id):
-            async with self.store.write_lock:
+            async with self.store.write_lock(group_id):
                 counts = await import_group(self.store, group_id, document)
         logger.info('imported group %s: %s', group_id, counts)
         return {'imported': counts, 'group_id': group_id}

@@ -238,6 +238,10 @@ class ServerState:
     fault_count: int = 0
     chat_delay_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # chat completions being answered now, and for each one answered: its prompt and the prompts answered meanwhile
+    # (what a test of concurrent ingestion reads)
+    chat_in_flight: dict[int, str] = field(default_factory=dict)
+    chat_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, method: str, path: str, body: Any) -> None:
         with self.lock:
@@ -338,6 +342,24 @@ class Handler(BaseHTTPRequestHandler):
         })
 
     def answer_chat(self, body: dict[str, Any]) -> None:
+        call = {'prompt': prompt_text(body.get('messages') or []), 'concurrent_with': []}
+        with self.state.lock:
+            call['concurrent_with'] = list(self.state.chat_in_flight.values())
+            for other in self.state.chat_calls[-50:]:
+                if other.get('open'):
+                    other['concurrent_with'].append(call['prompt'])
+            self.state.chat_in_flight[id(call)] = call['prompt']
+            call['open'] = True
+            self.state.chat_calls.append(call)
+            del self.state.chat_calls[:-MAX_RECORDED_REQUESTS]
+        try:
+            self._answer_chat(body)
+        finally:
+            with self.state.lock:
+                self.state.chat_in_flight.pop(id(call), None)
+                call['open'] = False
+
+    def _answer_chat(self, body: dict[str, Any]) -> None:
         if self.state.chat_delay_seconds:
             time.sleep(self.state.chat_delay_seconds)
         messages = body.get('messages') or []
@@ -447,6 +469,13 @@ class OpenAICompatibleServer:
     def clear_requests(self) -> None:
         with self.state.lock:
             self.state.requests.clear()
+            self.state.chat_calls.clear()
+
+    def chat_calls(self) -> list[dict[str, Any]]:
+        """Each chat completion answered: its prompt and the prompts answered while it was."""
+        with self.state.lock:
+            return [{'prompt': call['prompt'], 'concurrent_with': list(call['concurrent_with'])}
+                    for call in self.state.chat_calls]
 
 
 def main() -> None:
