@@ -77,6 +77,10 @@ class Settings:
     # Episodes ingested at once, each of another project (group): one project's episodes are stored one after another,
     # in the order they were queued.
     ingest_concurrency: int = 4
+    # A project's episodes waiting together are stored in one graphiti pass (add_episode_bulk), up to this many.
+    ingest_batch: int = 32
+    # Model calls in flight at once, every lane together (see model_gate.py); a 429 pauses them all.
+    model_concurrency: int = 32
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 60.0
     max_episode_bytes: int = 256 * 1024
@@ -117,6 +121,8 @@ class Settings:
             consumer_name=os.environ.get('MEMORY_CONSUMER_NAME') or 'memory-manager',
             max_attempts=max(1, _int('MEMORY_MAX_ATTEMPTS', 5)),
             ingest_concurrency=max(1, _int('MEMORY_INGEST_CONCURRENCY', 4)),
+            ingest_batch=max(1, _int('MEMORY_INGEST_BATCH', 32)),
+            model_concurrency=max(1, _int('MEMORY_MODEL_CONCURRENCY', 32)),
             retry_base_seconds=_float('MEMORY_RETRY_BASE_SECONDS', 1.0),
             retry_max_seconds=_float('MEMORY_RETRY_MAX_SECONDS', 60.0),
             max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),

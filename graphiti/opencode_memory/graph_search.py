@@ -118,12 +118,18 @@ async def episode_fulltext_search(driver: GraphDriver, query: str, group_id: str
     return [get_episodic_node_from_record(record) for record in records]
 
 
+async def _no_facts() -> list[EntityEdge]:
+    return []
+
+
 async def search_group(
-    driver: GraphDriver, group_id: str, query: str, vector: list[float], limit: int
+    driver: GraphDriver, group_id: str, query: str, vector: list[float] | None, limit: int
 ) -> tuple[list[EntityEdge], list[EpisodicNode]]:
+    """Keyword and nearest facts fused by rank, and keyword episodes; keywords only when there is no query vector
+    (the embedding provider refused or is away)."""
     keyword_facts, similar_facts, episodes = await asyncio.gather(
         fact_fulltext_search(driver, query, group_id, 2 * limit),
-        fact_vector_search(driver, group_id, vector, 2 * limit),
+        fact_vector_search(driver, group_id, vector, 2 * limit) if vector is not None else _no_facts(),
         episode_fulltext_search(driver, query, group_id, limit),
     )
     by_uuid: dict[str, EntityEdge] = {edge.uuid: edge for edge in [*keyword_facts, *similar_facts]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 from .bootstrap import prepare_graphiti_import
@@ -26,9 +28,12 @@ from graphiti_core.search.search_config import (  # noqa: E402
     SearchConfig,
 )
 from graphiti_core.search.search_utils import RELEVANT_SCHEMA_LIMIT  # noqa: E402
+from graphiti_core.utils.bulk_utils import RawEpisode  # noqa: E402
 from graphiti_core.utils.datetime_utils import utc_now  # noqa: E402
 
+from .batch_invalidation import invalidate_within_batch  # noqa: E402
 from .config import Settings  # noqa: E402
+from .failures import describe  # noqa: E402
 from .episodes import EpisodeRequest  # noqa: E402
 from .graph_search import ensure_vector_index, search_group  # noqa: E402
 from .model_clients import ModelClients, build_model_clients  # noqa: E402
@@ -37,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Set on an episode once graphiti finished with it: an episode without it was only reserved.
 STORED_MARK = 'opencode_memory_stored'
+# Query embeddings remembered: a session's turns often search the same words again.
+QUERY_VECTOR_CACHE_SIZE = 1024
 
 
 class NotFound(LookupError):
@@ -59,6 +66,8 @@ class GraphStore:
         self._indexed: set[str] = set()
         # Writers of one group (the ingest worker, forget, import) take turns; groups are separate graphs, written at once.
         self._write_locks: dict[str, asyncio.Lock] = {}
+        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._embedding_failure_logged = float('-inf')
 
     def write_lock(self, group_id: str) -> asyncio.Lock:
         return self._write_locks.setdefault(group_id, asyncio.Lock())
@@ -146,6 +155,26 @@ class GraphStore:
             return None
         return 'stored' if rows[0].get('stored') else 'reserved'
 
+    async def _reserve(self, graphiti: Graphiti, request: EpisodeRequest, episode_uuid: str) -> None:
+        """graphiti only accepts a caller-chosen uuid for an episode that already exists, so the deterministic uuid
+        is reserved first; that is what makes redelivery detectable."""
+        await EpisodicNode(
+            uuid=episode_uuid,
+            name=request.name,
+            group_id=request.group_id,
+            labels=[],
+            source=EpisodeType.from_str(request.source),
+            content=request.content,
+            source_description=request.source_description,
+            created_at=utc_now(),
+            valid_at=request.reference_datetime(),
+        ).save(graphiti.driver)
+
+    async def _mark_stored(self, graphiti: Graphiti, episode_uuids: list[str]) -> None:
+        await self._query(
+            graphiti, f'MATCH (e:Episodic) WHERE e.uuid IN $uuids SET e.{STORED_MARK} = true', uuids=episode_uuids
+        )
+
     async def store_episode(self, request: EpisodeRequest, episode_uuid: str) -> bool:
         """Run graphiti's extraction for the episode; False if it was already stored (a redelivery)."""
         graphiti = await self.graph_for(request.group_id)
@@ -160,19 +189,7 @@ class GraphStore:
         )
         previous_uuids = [episode.uuid for episode in previous if episode.uuid != episode_uuid]
         if state is None:
-            # graphiti only accepts a caller-chosen uuid for an episode that already exists, so the
-            # deterministic uuid is reserved first; that is what makes redelivery detectable.
-            await EpisodicNode(
-                uuid=episode_uuid,
-                name=request.name,
-                group_id=request.group_id,
-                labels=[],
-                source=source,
-                content=request.content,
-                source_description=request.source_description,
-                created_at=utc_now(),
-                valid_at=reference_time,
-            ).save(graphiti.driver)
+            await self._reserve(graphiti, request, episode_uuid)
         await graphiti.add_episode(
             name=request.name,
             episode_body=request.content,
@@ -183,10 +200,51 @@ class GraphStore:
             uuid=episode_uuid,
             previous_episode_uuids=previous_uuids,
         )
-        await self._query(
-            graphiti, f'MATCH (e:Episodic {{uuid: $uuid}}) SET e.{STORED_MARK} = true', uuid=episode_uuid
-        )
+        await self._mark_stored(graphiti, [episode_uuid])
         return True
+
+    async def store_episodes(self, batch: list[tuple[EpisodeRequest, str]]) -> list[bool]:
+        """One project's waiting episodes (in the order queued) in one graphiti pass: add_episode_bulk extracts them
+        at once, one model call each, dedupes entities and facts across them and against the graph, and invalidates
+        facts by each episode's time, so a project's backlog costs about one episode's wall time. One episode goes
+        through add_episode, as before. False for an episode already stored (a redelivery)."""
+        group_ids = {request.group_id for request, _ in batch}
+        if len(group_ids) != 1:
+            raise ValueError(f'a batch is one project\'s episodes, not {sorted(group_ids)}')
+        group_id = group_ids.pop()
+        graphiti = await self.graph_for(group_id)
+        # already stored, or the same episode twice in the batch (a client's retry with its idempotency key)
+        stored: list[bool] = []
+        todo: list[tuple[EpisodeRequest, str]] = []
+        for request, episode_uuid in batch:
+            done = episode_uuid in {uuid for _, uuid in todo} or \
+                await self.episode_state(group_id, episode_uuid) == 'stored'
+            stored.append(done)
+            if not done:
+                todo.append((request, episode_uuid))
+        if len(todo) == 1:
+            await self.store_episode(*todo[0])
+        elif todo:
+            for request, episode_uuid in todo:
+                if await self.episode_state(group_id, episode_uuid) is None:
+                    await self._reserve(graphiti, request, episode_uuid)
+            results = await graphiti.add_episode_bulk(
+                [
+                    RawEpisode(
+                        name=request.name,
+                        uuid=episode_uuid,
+                        content=request.content,
+                        source_description=request.source_description,
+                        source=EpisodeType.from_str(request.source),
+                        reference_time=request.reference_datetime(),
+                    )
+                    for request, episode_uuid in todo
+                ],
+                group_id=group_id,
+            )
+            await invalidate_within_batch(graphiti, results.edges)
+            await self._mark_stored(graphiti, [episode_uuid for _, episode_uuid in todo])
+        return [not done for done in stored]
 
     async def discard_reserved_episode(self, group_id: str, episode_uuid: str) -> None:
         graphiti = await self.graph_for(group_id)
@@ -208,7 +266,7 @@ class GraphStore:
         if self.settings.search_strategy == 'graphiti':
             edges, episodes = await self._graphiti_search(graphiti, group_id, query, limit)
         else:
-            vector = await graphiti.embedder.create(input_data=[query.replace('\n', ' ')])
+            vector = await self.query_vector(query)
             edges, episodes = await search_group(graphiti.driver, group_id, query, vector, limit)
         return {
             'group_id': group_id,
@@ -233,6 +291,28 @@ class GraphStore:
                 for episode in episodes
             ],
         }
+
+    async def query_vector(self, query: str) -> list[float] | None:
+        """The query's embedding through the search's own client (never behind ingestion's model calls), remembered
+        for the next turn that asks the same; None when the provider refuses or is away (the search keeps to
+        keywords, one line a minute says so)."""
+        text = query.replace('\n', ' ')
+        vector = self._query_vectors.get(text)
+        if vector is not None:
+            self._query_vectors.move_to_end(text)
+            return vector
+        try:
+            vector = await self.models.search_embedder.create(input_data=[text])
+        except Exception as error:  # noqa: BLE001 (any failure: keywords still answer)
+            now = time.monotonic()
+            if now - self._embedding_failure_logged >= 60:
+                self._embedding_failure_logged = now
+                logger.warning('searching by keywords only: the query could not be embedded (%s)', describe(error))
+            return None
+        self._query_vectors[text] = vector
+        while len(self._query_vectors) > QUERY_VECTOR_CACHE_SIZE:
+            self._query_vectors.popitem(last=False)
+        return vector
 
     async def _graphiti_search(
         self, graphiti: Graphiti, group_id: str, query: str, limit: int

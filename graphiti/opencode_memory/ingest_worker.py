@@ -1,5 +1,6 @@
 """The ingest worker: episodes of different projects (groups) are ingested at once, up to MEMORY_INGEST_CONCURRENCY;
-one project's episodes are stored one after another, in the order they were queued (a lane per group)."""
+one project's episodes are stored in the order they were queued (a lane per group), those waiting together in one
+graphiti pass of up to MEMORY_INGEST_BATCH."""
 
 from __future__ import annotations
 
@@ -63,21 +64,26 @@ class IngestWorker:
         """Reads the queue in order and hands each entry to its group's lane. An entry holds one of `window` slots from
         its read until its lane is done with it, so the worker never reads far ahead of what it stores; entries read
         and not acknowledged stay pending in Valkey and are read again (pending_entries) on the next start."""
-        concurrency = self.settings.ingest_concurrency
+        concurrency, batch_size = self.settings.ingest_concurrency, self.settings.ingest_batch
         ingesting = asyncio.Semaphore(concurrency)
-        window = asyncio.Semaphore(concurrency * 4)
+        # Read ahead far enough that a project flooding the queue does not hold back the others' episodes behind it.
+        window = asyncio.Semaphore(concurrency * max(4, batch_size * 2))
         lanes: dict[str, asyncio.Queue[QueuedEntry]] = {}
         lane_tasks: set[asyncio.Task[None]] = set()
 
         async def lane(group_id: str, entries: asyncio.Queue[QueuedEntry]) -> None:
             try:
                 while not stop.is_set():
-                    entry = await entries.get()
+                    batch = [await entries.get()]
                     try:
                         async with ingesting:
-                            await self.process(entry, stop)
+                            # what queued meanwhile, taken only now: while this lane waited for its turn, more came
+                            while len(batch) < batch_size and not entries.empty():
+                                batch.append(entries.get_nowait())
+                            await self.process_batch(batch, stop)
                     finally:
-                        window.release()
+                        for _ in batch:
+                            window.release()
                     if entries.empty():  # no await since the check: the dispatcher cannot add to it meanwhile
                         del lanes[group_id]
                         return
@@ -150,6 +156,62 @@ class IngestWorker:
             logger.info('deleted %d dead letter(s) older than %.0f s (MEMORY_DEAD_LETTER_MAX_AGE_SECONDS)',
                         expired, self.settings.dead_letter_max_age_seconds)
 
+    async def process_batch(self, entries: list[QueuedEntry], stop: asyncio.Event) -> None:
+        """One project's episodes, in the order queued, in one graphiti pass. An outage is waited out; any other
+        failure sends each episode through process() alone, so one bad episode is retried and dead-lettered by
+        itself and never holds back the others."""
+        if len(entries) == 1:
+            await self.process(entries[0], stop)
+            return
+        batch: list[tuple[QueuedEntry, EpisodeRequest, str]] = []
+        for entry in entries:
+            try:
+                request = EpisodeRequest.from_stream_fields(entry.fields)
+            except BadRequest as error:
+                await self._dead_letter(entry, None, f'BadRequest: {error}', attempts=1)
+                continue
+            batch.append((entry, request, request.episode_uuid(entry.entry_id)))
+        if not batch:
+            return
+        group_id = batch[0][1].group_id
+        outages = 0
+        while not stop.is_set():
+            try:
+                with traced('memory.ingest', group_id=group_id) as span:
+                    span.set('memory.batch_size', len(batch))
+                    async with self.store.write_lock(group_id):
+                        stored = await self.store.store_episodes([(request, uuid) for _, request, uuid in batch])
+                    for entry, _, _ in batch:
+                        await self.queue.complete(entry.entry_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if is_outage(error):
+                    outages += 1
+                    delay = self.backoff_seconds(outages)
+                    logger.warning('%d episodes of group %s wait for an outage to end: %s; retry in %.1fs',
+                                   len(batch), group_id, describe(error), delay)
+                    await _sleep_unless_stopped(stop, delay)
+                    continue
+                logger.warning('%d episodes of group %s failed together (%s); storing them one at a time',
+                               len(batch), group_id, describe(error))
+                for entry, _, _ in batch:
+                    await self.process(entry, stop)
+                return
+            for (entry, _, episode_uuid), was_stored in zip(batch, stored):
+                self._count(entry, group_id, episode_uuid, was_stored)
+            return
+
+    def _count(self, entry: QueuedEntry, group_id: str, episode_uuid: str, stored: bool) -> None:
+        if stored:
+            self.stored_count += 1
+            self.metrics.increment('episodes.stored')
+            self.metrics.histogram('ingestion_lag', stream_entry_age_seconds(entry.entry_id, time.time()))
+            logger.info('stored episode %s as %s in group %s', entry.entry_id, episode_uuid, group_id)
+        else:
+            self.duplicate_count += 1
+            logger.info('episode %s was already stored as %s; acknowledged', entry.entry_id, episode_uuid)
+
     async def process(self, entry: QueuedEntry, stop: asyncio.Event) -> None:
         outages = 0
         while not stop.is_set():
@@ -189,14 +251,7 @@ class IngestWorker:
                 )
                 await _sleep_unless_stopped(stop, delay)
                 continue
-            if stored:
-                self.stored_count += 1
-                self.metrics.increment('episodes.stored')
-                self.metrics.histogram('ingestion_lag', stream_entry_age_seconds(entry.entry_id, time.time()))
-                logger.info('stored episode %s as %s in group %s', entry.entry_id, episode_uuid, request.group_id)
-            else:
-                self.duplicate_count += 1
-                logger.info('episode %s was already stored as %s; acknowledged', entry.entry_id, episode_uuid)
+            self._count(entry, request.group_id, episode_uuid, stored)
             return
 
     async def _dead_letter(

@@ -37,6 +37,7 @@ def openai_double() -> Iterator[OpenAICompatibleServer]:
 @pytest.fixture(autouse=True)
 def _reset_double(openai_double: OpenAICompatibleServer) -> None:
     openai_double.inject_faults(count=0, delay_seconds=0)
+    openai_double.rate_limit(0, 0)
 
 
 @pytest.fixture

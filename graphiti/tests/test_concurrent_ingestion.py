@@ -1,5 +1,5 @@
-"""Ingestion keeps up with a team (issue 19): episodes of different projects are ingested at once, one project's
-episodes one after another in the order they were sent, nothing lost or stored twice. Real FalkorDB and Redis, the
+"""Ingestion keeps up with a team (issue 19): episodes of different projects are ingested at once; one project's
+episodes in the order they were sent, those that queued together in one pass; nothing lost or stored twice. Real FalkorDB and Redis, the
 real memory process, and the local OpenAI-compatible double answering each chat call late (as real models do); the
 double records which chat calls it answered at the same time."""
 
@@ -31,26 +31,37 @@ def test_two_projects_queued_together_are_ingested_at_once_openai_compatible_dou
         assert names == [f'user: {marker} uses Postgres for storage.'], (group, names)
 
 
-def test_one_projects_episodes_are_stored_one_after_another_in_order_openai_compatible_double(
+def facts_and_entities(falkordb: RedisServer, group: str) -> tuple[list[str], list[tuple[str, bool]]]:
+    """The graph as a reader sees it: entity names, and each fact with whether it was invalidated."""
+    entities = sorted(row[0] for row in graph_rows(falkordb, group, 'MATCH (n:Entity) RETURN n.name'))
+    facts = sorted((row[0], row[1] is not None) for row in graph_rows(
+        falkordb, group, 'MATCH ()-[r:RELATES_TO]->() RETURN r.fact, r.invalid_at'))
+    return entities, facts
+
+
+def test_one_projects_backlog_stored_together_is_the_graph_stored_one_by_one_openai_compatible_double(
     memory_manager: MemoryManager, openai_double, falkordb: RedisServer
 ) -> None:
-    openai_double.inject_faults(delay_seconds=0.2)
+    """Episodes of one project that queued while it was busy are stored in one graphiti pass (its bulk path): the
+    graph is the one the same episodes sent one after the other make, entities not duplicated and the earlier fact
+    invalidated by the later one (which graphiti's bulk path alone leaves valid), episodes in the order sent."""
+    contents = ['user: Vega uses Kafka for events.', 'user: Orion uses Postgres for storage.',
+                'user: Orion now uses MySQL for storage.', 'user: Vega uses Postgres for reports.']
+    openai_double.inject_faults(delay_seconds=0.3)
+    for number, content in enumerate(contents):
+        memory_manager.add(group_id='one-by-one', name=f'step-{number}', content=content)
+        memory_manager.wait_stored(number + 1, timeout=120)
     openai_double.clear_requests()
-    contents = [f'user: step {number} of the Orion migration: Orion{number}marker.' for number in range(1, 5)]
-    for number, content in enumerate(contents, 1):
-        memory_manager.add(group_id='orion', name=f'orion-{number}', content=content)
-    memory_manager.wait_idle(timeout=180)
-    # never two of its episodes at once: no chat call of one episode overlaps one of another
-    def episode_of(prompt: str) -> int | None:
-        """Which episode a chat call works on: the marker in its current message (earlier ones appear as context)."""
-        found = [n for n in range(1, 5) if f'Orion{n}marker' in (current_message(prompt) or '')]
-        return found[0] if len(found) == 1 else None
+    for number, content in enumerate(contents):  # the first keeps the project busy while the others queue
+        memory_manager.add(group_id='together', name=f'step-{number}', content=content)
+    memory_manager.wait_stored(2 * len(contents), timeout=180)
 
-    for call in openai_double.chat_calls():
-        own = episode_of(call['prompt'])
-        if own is None:
-            continue
-        others = {episode_of(other) for other in call['concurrent_with']} - {own, None}
-        assert not others, f'episode {own} was ingested while episode(s) {sorted(others)} were'
-    rows = graph_rows(falkordb, 'orion', 'MATCH (e:Episodic) RETURN e.content, e.created_at ORDER BY e.created_at')
+    extracted_together = [call for call in openai_double.chat_calls() if call['schema'] == 'CombinedExtraction']
+    assert {'Postgres for storage', 'MySQL'} <= {
+        word for call in extracted_together for word in ('Postgres for storage', 'MySQL')
+        if word in current_message(call['prompt'])}, 'the queued episodes were not stored in one bulk pass'
+    one_by_one = facts_and_entities(falkordb, 'one-by-one')
+    assert ('Orion uses Postgres for storage.', True) in one_by_one[1], one_by_one
+    assert facts_and_entities(falkordb, 'together') == one_by_one
+    rows = graph_rows(falkordb, 'together', 'MATCH (e:Episodic) RETURN e.content ORDER BY e.created_at, e.valid_at')
     assert [row[0] for row in rows] == contents, 'stored out of the order sent (or lost, or twice)'

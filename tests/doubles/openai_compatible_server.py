@@ -10,13 +10,14 @@ It answers deterministically, so tests can assert what ends up in the graph:
   DELETE /_requests            forget them
   POST /_faults                {"status": 503, "count": N}: fail the next N model calls (an outage);
                                {"delay_seconds": S}: answer chat completions S seconds late (slow model)
+  (in process) rate_limit(S, R): every model call answered 429 with Retry-After: R for the next S seconds
 
 A user message with a line `RUN-BASH: <command>` makes the streamed chat answer call OpenCode's bash tool with that
 command (when the request offers the tool and its last message is not yet the tool's result); the turn then ends with
 a plain reply.
 
 Entities are the capitalised words of the current message; facts are sentences naming two
-entities ("Orion uses Postgres" -> Orion -USES-> Postgres). A message containing POISON-PILL is
+entities ("Orion uses Postgres" -> Orion -USES-> Postgres); "Orion now uses MySQL" contradicts (invalidates) it. A message containing POISON-PILL is
 refused with HTTP 400 every time (a poisoned episode).
 
 Run: python tests/doubles/openai_compatible_server.py --port 8080 [--dim 256]
@@ -25,6 +26,7 @@ Run: python tests/doubles/openai_compatible_server.py --port 8080 [--dim 256]
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import math
@@ -80,8 +82,20 @@ def parse_json_section(text: str, tag: str) -> Any:
         return None
 
 
+def parse_literal_section(text: str, tag: str) -> Any:
+    """JSON, or the Python literal graphiti writes into some prompts (a list of dicts in repr form)."""
+    parsed = parse_json_section(text, tag)
+    body = section(text, tag)
+    if parsed is not None or body is None:
+        return parsed
+    try:
+        return ast.literal_eval(body)
+    except (ValueError, SyntaxError):
+        return None
+
+
 def current_message(prompt: str) -> str:
-    for tag in ('CURRENT MESSAGE', 'CURRENT_MESSAGE', 'TEXT', 'JSON', 'EPISODE', 'MESSAGES'):
+    for tag in ('CURRENT MESSAGE', 'CURRENT MESSAGES', 'CURRENT_MESSAGE', 'TEXT', 'JSON', 'EPISODE', 'MESSAGES'):
         body = section(prompt, tag)
         if body is not None:
             return body
@@ -161,12 +175,24 @@ def resolve_nodes(prompt: str) -> dict[str, Any]:
 def dedupe_edge(prompt: str) -> dict[str, Any]:
     new_fact = parse_json_section(prompt, 'NEW FACT')
     new_text = new_fact.get('fact') if isinstance(new_fact, dict) else section(prompt, 'NEW FACT')
-    existing = parse_json_section(prompt, 'EXISTING FACTS') or []
+    existing = parse_literal_section(prompt, 'EXISTING FACTS') or []
     duplicates = [
         item.get('idx') for item in existing
         if isinstance(item, dict) and item.get('fact') == new_text and isinstance(item.get('idx'), int)
     ]
-    return {'duplicate_facts': duplicates, 'contradicted_facts': []}
+    candidates = existing + (parse_literal_section(prompt, 'FACT INVALIDATION CANDIDATES') or [])
+    return {'duplicate_facts': duplicates, 'contradicted_facts': contradicted(str(new_text or ''), candidates)}
+
+
+def contradicted(new_fact: str, candidates: list[Any]) -> list[int]:
+    """A fact "X now <verb>s Y" contradicts every other fact "X <verb>s …" (what a model reads as a change)."""
+    change = re.match(r'(\S+) now (\w+) ', new_fact)
+    if not change:
+        return []
+    earlier = re.compile(rf'{re.escape(change.group(1))} (now )?{re.escape(change.group(2))} ')
+    return [item['idx'] for item in candidates
+            if isinstance(item, dict) and isinstance(item.get('idx'), int) and item.get('fact') != new_fact
+            and earlier.match(str(item.get('fact', '')))]
 
 
 def instance_from_schema(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
@@ -192,6 +218,18 @@ def structured_answer(schema_name: str, schema: dict[str, Any], prompt: str) -> 
         ]}
     if schema_name == 'ExtractedEdges':
         return {'edges': extract_edges(prompt)}
+    if schema_name == 'CombinedExtraction':  # graphiti's bulk path: entities and facts in one call
+        names = extract_entity_names(current_message(prompt))
+        return {'extracted_entities': [{'name': name, 'entity_type_id': 0} for name in names],
+                'edges': extract_edges(prompt)}
+    # A fact stated in the present holds from the time it was said (the episode's reference time), as a model reads it.
+    if schema_name == 'EdgeTimestamps':
+        return {'valid_at': section(prompt, 'REFERENCE TIME') or None, 'invalid_at': None}
+    if schema_name == 'BatchEdgeTimestamps':  # one per fact, in order
+        facts = parse_json_section(prompt, 'FACTS')
+        return {'timestamps': [
+            {'valid_at': fact.get('reference_time') if isinstance(fact, dict) else None, 'invalid_at': None}
+            for fact in (facts if isinstance(facts, list) else [])]}
     if schema_name == 'NodeResolutions':
         return resolve_nodes(prompt)
     if schema_name == 'EdgeDuplicate':
@@ -237,11 +275,15 @@ class ServerState:
     fault_status: int = 0
     fault_count: int = 0
     chat_delay_seconds: float = 0.0
+    # until this time.time(), every model call is answered 429 with Retry-After (a provider's rate limit)
+    rate_limited_until: float = 0.0
+    retry_after_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     # chat completions being answered now, and for each one answered: its prompt and the prompts answered meanwhile
     # (what a test of concurrent ingestion reads)
     chat_in_flight: dict[int, str] = field(default_factory=dict)
     chat_calls: list[dict[str, Any]] = field(default_factory=list)
+    most_chat_in_flight: int = 0
 
     def record(self, method: str, path: str, body: Any) -> None:
         with self.lock:
@@ -316,6 +358,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {'armed': self.state.fault_count, 'delay_seconds': self.state.chat_delay_seconds})
             return
         self.state.record('POST', path, body)
+        if self.answer_rate_limited():
+            return
         fault = self.state.take_fault()
         if fault:
             self.send_json(fault, {'error': {'message': 'injected outage', 'type': 'server_error'}})
@@ -326,6 +370,21 @@ class Handler(BaseHTTPRequestHandler):
             self.answer_chat(body)
         else:
             self.send_json(404, {'error': {'message': f'no route {path}'}})
+
+    def answer_rate_limited(self) -> bool:
+        with self.state.lock:
+            limited = time.time() < self.state.rate_limited_until
+            retry_after = self.state.retry_after_seconds
+        if not limited:
+            return False
+        data = json.dumps({'error': {'message': 'Rate limit reached', 'type': 'requests', 'code': 'rate_limit_exceeded'}})
+        self.send_response(429)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Retry-After', f'{retry_after:g}')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data.encode())
+        return True
 
     def answer_embeddings(self, body: dict[str, Any]) -> None:
         inputs = body.get('input', '')
@@ -342,13 +401,15 @@ class Handler(BaseHTTPRequestHandler):
         })
 
     def answer_chat(self, body: dict[str, Any]) -> None:
-        call = {'prompt': prompt_text(body.get('messages') or []), 'concurrent_with': []}
+        schema = ((body.get('response_format') or {}).get('json_schema') or {}).get('name')
+        call = {'prompt': prompt_text(body.get('messages') or []), 'schema': schema, 'concurrent_with': []}
         with self.state.lock:
             call['concurrent_with'] = list(self.state.chat_in_flight.values())
             for other in self.state.chat_calls[-50:]:
                 if other.get('open'):
                     other['concurrent_with'].append(call['prompt'])
             self.state.chat_in_flight[id(call)] = call['prompt']
+            self.state.most_chat_in_flight = max(self.state.most_chat_in_flight, len(self.state.chat_in_flight))
             call['open'] = True
             self.state.chat_calls.append(call)
             del self.state.chat_calls[:-MAX_RECORDED_REQUESTS]
@@ -466,15 +527,27 @@ class OpenAICompatibleServer:
             self.state.fault_status, self.state.fault_count = status, count
             self.state.chat_delay_seconds = delay_seconds
 
+    def most_chat_calls_at_once(self) -> int:
+        """The most chat completions answered at the same moment since the requests were last cleared."""
+        with self.state.lock:
+            return self.state.most_chat_in_flight
+
+    def rate_limit(self, seconds: float, retry_after: float) -> None:
+        """Answer every model call 429 with `Retry-After: retry_after` for the next `seconds`."""
+        with self.state.lock:
+            self.state.rate_limited_until = time.time() + seconds
+            self.state.retry_after_seconds = retry_after
+
     def clear_requests(self) -> None:
         with self.state.lock:
             self.state.requests.clear()
             self.state.chat_calls.clear()
+            self.state.most_chat_in_flight = len(self.state.chat_in_flight)
 
     def chat_calls(self) -> list[dict[str, Any]]:
-        """Each chat completion answered: its prompt and the prompts answered while it was."""
+        """Each chat completion answered: its prompt, the schema it asked for and the prompts answered while it was."""
         with self.state.lock:
-            return [{'prompt': call['prompt'], 'concurrent_with': list(call['concurrent_with'])}
+            return [{'prompt': call['prompt'], 'schema': call['schema'], 'concurrent_with': list(call['concurrent_with'])}
                     for call in self.state.chat_calls]
 
 

@@ -2,7 +2,8 @@
 """Memory keeping pace with a team when the model is slow (issue 19): N sessions in P projects, one turn per
 --turn-interval-ms ± 50 % each, through the plugin's real hooks, for --seconds, with the model double answering each
 chat call --model-latency seconds late (embeddings at once). Prints and writes (JSON, and a CSV of the backlog over
-time): ingestion lag (queued -> stored) p50/p95/max and its trend, the backlog over time, capacity ÷ arrival, recall
+time): ingestion lag (queued -> stored) p50/p95/max and its trend, the backlog over time, capacity ÷ arrival (capacity
+timed after the run: --capacity-probe-seconds of arrivals queued at once, until stored), recall
 added to a turn p50/p95, turns without memory, episodes lost / stored twice, and the memory manager's RSS and CPU.
 Asserts nothing about speed.
 
@@ -73,6 +74,29 @@ def lag_trend(lags_by_time: list[tuple[float, float]]) -> dict[str, float]:
             'p95_last_third_ms': scale.percentile(ordered[-third:], 0.95)}
 
 
+PEOPLE = ['Alice', 'Bashir', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kofi', 'Lena']
+STORES = ['Postgres', 'Redis', 'Kafka', 'MySQL', 'SQLite', 'ClickHouse']
+
+
+def capacity_probe(bench: Any, projects: int, episodes: int) -> dict[str, float]:
+    """Capacity measured, not inferred: `episodes` turns queued at once across the run's projects (in the same shape),
+    timed until all are stored. What the manager stores per second with work always waiting is its capacity."""
+    groups = [scale.resolve_group_id(None, scale.project_dir(f'fresh-{p}')) for p in range(projects)]
+    before = bench.memory.health()['stored']
+    started = time.monotonic()
+    for number in range(episodes):
+        person, store = PEOPLE[number % len(PEOPLE)], STORES[number % len(STORES)]
+        bench.memory.add(group_id=groups[number % len(groups)], name=f'capacity-{number}',
+                         content=f'user: {person} moved Service{number} to {store}. Service{number} serves '
+                                 f'Team{number % 7} with {STORES[(number + 1) % len(STORES)]} for caching.')
+    scale.wait_until(lambda: bench.memory.health()['stored'] >= before + episodes, 3600, 'the capacity probe',
+                     interval=0.5)
+    seconds = time.monotonic() - started
+    print(f'[team] capacity probe: {episodes} episodes queued at once in {projects} project(s) stored in '
+          f'{seconds:.1f} s: {episodes / seconds:.2f}/s', flush=True)
+    return {'episodes': episodes, 'seconds': seconds, 'per_s': episodes / seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--sessions', type=int, default=20)
@@ -80,6 +104,8 @@ def main() -> None:
     parser.add_argument('--seconds', type=int, default=1200)
     parser.add_argument('--turn-interval-ms', type=int, default=30000)
     parser.add_argument('--model-latency', type=float, default=1.0, help='seconds the double waits per chat call')
+    parser.add_argument('--capacity-probe-seconds', type=float, default=120,
+                        help='after the run, queue this many seconds of arrivals at once and time them (capacity)')
     parser.add_argument('--manager-env', action='append', default=[], help='NAME=VALUE for the memory manager')
     parser.add_argument('--out', default=None, help='JSON of the figures')
     parser.add_argument('--csv', default=None, help='the backlog over time')
@@ -105,16 +131,15 @@ def main() -> None:
             lags = [(int(k.split('-')[0]) / 1000, (when - int(k.split('-')[0]) / 1000) * 1000)
                     for k, when in stored.items()]
             arrival = summary['episodes_sent'] / args.seconds
-            stored_per_s = [(b['stored'] - a['stored']) / (b['t'] - a['t'])
-                            for a, b in zip(sampler.samples, sampler.samples[1:]) if b['backlog'] > 0 and a['backlog'] > 0]
-            # while episodes wait, what the manager stores per second is its capacity
-            capacity = sum(stored_per_s) / len(stored_per_s) if stored_per_s else None
+            probe = capacity_probe(bench, args.projects, max(20, round(arrival * args.capacity_probe_seconds)))
+            capacity = probe['per_s']
             cpu = [s['cpu_s'] for s in sampler.samples]
             results.update(summary)
             results.update({
                 'arrival_per_s': arrival,
                 'capacity_per_s': capacity,
                 'capacity_over_arrival': (capacity / arrival) if capacity and arrival else None,
+                'capacity_probe': probe,
                 'lag_trend': lag_trend(lags),
                 'backlog_max': max((s['backlog'] for s in sampler.samples), default=0),
                 'rss_mb_max': max((s['rss_mb'] for s in sampler.samples), default=0),
