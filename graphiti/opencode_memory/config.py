@@ -81,6 +81,8 @@ class Settings:
     ingest_batch: int = 32
     # Model calls in flight at once, every lane together (see model_gate.py); a 429 pauses them all.
     model_concurrency: int = 32
+    # A search waits this long for its query's embedding, then answers by keywords (the plugin's recall budget: 300 ms).
+    search_embed_timeout_seconds: float = 0.25
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 60.0
     max_episode_bytes: int = 256 * 1024
@@ -123,6 +125,7 @@ class Settings:
             ingest_concurrency=max(1, _int('MEMORY_INGEST_CONCURRENCY', 4)),
             ingest_batch=max(1, _int('MEMORY_INGEST_BATCH', 32)),
             model_concurrency=max(1, _int('MEMORY_MODEL_CONCURRENCY', 32)),
+            search_embed_timeout_seconds=max(1, _int('MEMORY_SEARCH_EMBED_TIMEOUT_MS', 250)) / 1000,
             retry_base_seconds=_float('MEMORY_RETRY_BASE_SECONDS', 1.0),
             retry_max_seconds=_float('MEMORY_RETRY_MAX_SECONDS', 60.0),
             max_episode_bytes=_int('MEMORY_MAX_EPISODE_BYTES', 256 * 1024),

@@ -67,6 +67,7 @@ class GraphStore:
         # Writers of one group (the ingest worker, forget, import) take turns; groups are separate graphs, written at once.
         self._write_locks: dict[str, asyncio.Lock] = {}
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._embedding: dict[str, asyncio.Task[list[float]]] = {}
         self._embedding_failure_logged = float('-inf')
 
     def write_lock(self, group_id: str) -> asyncio.Lock:
@@ -294,21 +295,30 @@ class GraphStore:
 
     async def query_vector(self, query: str) -> list[float] | None:
         """The query's embedding through the search's own client (never behind ingestion's model calls), remembered
-        for the next turn that asks the same; None when the provider refuses or is away (the search keeps to
-        keywords, one line a minute says so)."""
+        for the next search that asks the same. None when it is not there within MEMORY_SEARCH_EMBED_TIMEOUT_MS (the
+        plugin's recall budget is 300 ms) or the provider refuses: the search keeps to keywords, one line a minute
+        says so, and a late answer is still remembered for the next time."""
         text = query.replace('\n', ' ')
         vector = self._query_vectors.get(text)
         if vector is not None:
             self._query_vectors.move_to_end(text)
             return vector
+        pending = self._embedding.get(text)
+        if pending is None:
+            pending = self._embedding[text] = asyncio.create_task(self._embed_query(text))
+            pending.add_done_callback(lambda _: self._embedding.pop(text, None))
         try:
-            vector = await self.models.search_embedder.create(input_data=[text])
-        except Exception as error:  # noqa: BLE001 (any failure: keywords still answer)
+            return await asyncio.wait_for(asyncio.shield(pending), self.settings.search_embed_timeout_seconds)
+        except Exception as error:  # noqa: BLE001 (late, refused or failed: keywords still answer)
             now = time.monotonic()
             if now - self._embedding_failure_logged >= 60:
                 self._embedding_failure_logged = now
-                logger.warning('searching by keywords only: the query could not be embedded (%s)', describe(error))
+                reason = 'no answer in time' if isinstance(error, asyncio.TimeoutError) else describe(error)
+                logger.warning('searching by keywords only: the query could not be embedded (%s)', reason)
             return None
+
+    async def _embed_query(self, text: str) -> list[float]:
+        vector = await self.models.search_embedder.create(input_data=[text])
         self._query_vectors[text] = vector
         while len(self._query_vectors) > QUERY_VECTOR_CACHE_SIZE:
             self._query_vectors.popitem(last=False)

@@ -38,6 +38,7 @@ def openai_double() -> Iterator[OpenAICompatibleServer]:
 def _reset_double(openai_double: OpenAICompatibleServer) -> None:
     openai_double.inject_faults(count=0, delay_seconds=0)
     openai_double.rate_limit(0, 0)
+    openai_double.delay_embeddings(0)
 
 
 @pytest.fixture

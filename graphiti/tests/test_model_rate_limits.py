@@ -1,6 +1,6 @@
 """The model provider's limits (issue 19): every model call of the memory process goes through one gate, at most
 MEMORY_MODEL_CONCURRENCY at once, and a 429 with Retry-After pauses them all, so a rate-limited provider is not
-hammered and nothing is lost; searches never wait behind it. Real FalkorDB and Redis, the real memory process, the
+hammered and nothing is lost; searches never wait behind it, nor for an embedder that refuses or hangs. Real FalkorDB and Redis, the real memory process, the
 local OpenAI-compatible double answering late or answering 429."""
 
 from __future__ import annotations
@@ -71,3 +71,21 @@ def test_searches_answer_by_keywords_while_the_provider_refuses_openai_compatibl
     assert any('Cassandra' in fact['fact'] for fact in found['facts']), found
     assert answered < refusing_until, 'the search waited until the provider stopped refusing'
     assert 'searching by keywords only' in memory_manager.log_text()
+
+
+def test_searches_answer_by_keywords_while_the_embedder_hangs_and_remember_its_late_answer_openai_compatible_double(
+    memory_manager: MemoryManager, openai_double
+) -> None:
+    memory_manager.add(group_id='atlas', name='atlas-1', content='user: Atlas uses Cassandra for telemetry.')
+    memory_manager.wait_stored(1, timeout=120)
+    hanging_until = time.time() + 3
+    openai_double.delay_embeddings(3)
+    status, found = memory_manager.request('POST', '/search', {'group_id': 'atlas', 'query': 'Cassandra telemetry'})
+    assert time.time() < hanging_until, 'the search waited for the hanging embedder'
+    assert status == 200 and any('Cassandra' in fact['fact'] for fact in found['facts']), found
+    embedded = len([r for r in openai_double.requests() if r['path'].endswith('/embeddings')])
+    time.sleep(3.5)  # the late answer arrives and is kept
+    status, again = memory_manager.request('POST', '/search', {'group_id': 'atlas', 'query': 'Cassandra telemetry'})
+    assert status == 200 and again['facts'], again
+    assert len([r for r in openai_double.requests() if r['path'].endswith('/embeddings')]) == embedded, \
+        'the same query was embedded again'

