@@ -1,4 +1,5 @@
-"""The loopback HTTP API (stdlib server in a thread; the work runs on the service's asyncio loop)."""
+"""The loopback HTTP API (stdlib server in a thread; the work runs on the service's asyncio loop, searches on the
+search loop)."""
 
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
             if path == '/episodes':
                 return 202, self.run(lambda: service.enqueue_episode(body))
             if path == '/search':
-                return 200, self.run(lambda: service.search(body))
+                return 200, self.run(lambda: service.search(body), service.searches.loop)
             if path == '/forget':
                 return 200, self.run(lambda: service.forget(body))
             if path == '/import':
@@ -152,11 +153,12 @@ class MemoryRequestHandler(BaseHTTPRequestHandler):
         raise HttpError(404 if path not in ('/health', '/export', '/episodes', '/search', '/forget', '/import') else 405,
                         f'no route {method} {path}')
 
-    def run(self, make_coroutine: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    def run(self, make_coroutine: Callable[[], Awaitable[dict[str, Any]]],
+            loop: asyncio.AbstractEventLoop | None = None) -> dict[str, Any]:
         async def call() -> dict[str, Any]:
             return await make_coroutine()
 
-        future = asyncio.run_coroutine_threadsafe(call(), self.server.loop)
+        future = asyncio.run_coroutine_threadsafe(call(), loop or self.server.loop)
         timeout = self.server.service.settings.request_timeout_seconds
         try:
             return future.result(timeout=timeout)

@@ -16,6 +16,7 @@ from .group_ids import resolve_group_id
 from .ingest_worker import IngestWorker
 from .metrics import Metrics
 from .portability import export_group, import_group
+from .search_loop import SearchLoop
 from .secret_scrub import PRIVATE_REMOVED, REMOVED, scrub
 from .tracing import traced
 
@@ -61,11 +62,13 @@ class MemoryService:
         self.valkey = connect_valkey(settings)
         self.queue = DurableQueue(self.valkey, settings)
         self.store = GraphStore(settings)
+        self.searches = SearchLoop(settings)
         self.metrics = Metrics()
         self.worker = IngestWorker(self.queue, self.store, settings, self.metrics)
 
     async def close(self) -> None:
         self.metrics.close()
+        self.searches.stop()
         await self.store.close()
         await self.valkey.aclose()
 
@@ -80,6 +83,7 @@ class MemoryService:
         return {'queued': entry_id, 'group_id': request.group_id}
 
     async def search(self, body: Any) -> dict[str, Any]:
+        """Runs on the search loop (SearchLoop), apart from ingestion."""
         if not isinstance(body, dict):
             raise BadRequest('the body must be a JSON object')
         group_id = _group_from(body)
@@ -93,7 +97,7 @@ class MemoryService:
             raise BadRequest(f'limit must be an integer from 1 to {MAX_SEARCH_LIMIT}')
         started = time.monotonic()
         with traced('memory.search', group_id=group_id, **{'memory.limit': limit}):
-            found = await self.store.search(group_id, clean_text(query), limit)
+            found = await self.searches.store.search(group_id, clean_text(query), limit)
         self.metrics.increment('recall.requests')
         self.metrics.histogram('recall.latency', (time.monotonic() - started) * 1000)
         return found
