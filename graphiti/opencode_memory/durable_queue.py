@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class QueuedEntry:
     entry_id: str
-    fields: dict[str, str]
+    # None: read far ahead and not kept in memory; DurableQueue.fields_of reads it again
+    fields: dict[str, str] | None
 
 
 def connect_valkey(settings: Settings) -> Redis:
@@ -70,21 +72,28 @@ class DurableQueue:
             if cursor in ('0-0', b'0-0'):
                 return claimed
 
-    async def pending_entries(self) -> list[QueuedEntry]:
-        """Every entry this consumer read and never acknowledged (an earlier run's, or claimed), in stream order."""
-        found: list[QueuedEntry] = []
+    async def pending_pages(self) -> AsyncIterator[list[QueuedEntry]]:
+        """Every entry this consumer read and never acknowledged (an earlier run's, or claimed), in stream order, a
+        hundred at a time."""
         cursor = '0'
         while True:
             reply = await self.valkey.xreadgroup(self.group, self.consumer, {self.stream: cursor}, count=100)
             entries = [entry for _stream, batch in reply or [] for entry in batch]
             if not entries:
-                return found
+                return
+            page: list[QueuedEntry] = []
             for entry_id, fields in entries:
                 if fields is None:  # deleted while pending: drop the stale reference
                     await self.valkey.xack(self.stream, self.group, entry_id)
                 else:
-                    found.append(QueuedEntry(entry_id, fields))
+                    page.append(QueuedEntry(entry_id, fields))
+            yield page
             cursor = entries[-1][0]
+
+    async def fields_of(self, entry_id: str) -> dict[str, str] | None:
+        """An entry's fields read again (the worker keeps only the ids of what it read far ahead); None if gone."""
+        found = await self.valkey.xrange(self.stream, min=entry_id, max=entry_id, count=1)
+        return found[0][1] if found else None
 
     async def new_entry(self, block_ms: int) -> QueuedEntry | None:
         """The next entry nobody has read yet, waiting up to block_ms for one."""

@@ -61,17 +61,20 @@ class IngestWorker:
         await self._dispatch(stop)
 
     async def _dispatch(self, stop: asyncio.Event) -> None:
-        """Reads the queue in order and hands each entry to its group's lane. An entry holds one of `window` slots from
-        its read until its lane is done with it, so the worker never reads far ahead of what it stores; entries read
-        and not acknowledged stay pending in Valkey and are read again (pending_entries) on the next start."""
+        """Reads the queue in order, as fast as it fills, and hands each entry to its group's lane, so one project
+        flooding the queue never holds back another's episodes queued behind it. Up to `held_limit` entries waiting
+        in lanes keep their fields; past that a lane keeps only the id and reads the fields again when it gets to it
+        (memory stays bounded however deep the flood). Entries read and not acknowledged stay pending in Valkey and
+        are read again (pending_pages) on the next start."""
         concurrency, batch_size = self.settings.ingest_concurrency, self.settings.ingest_batch
         ingesting = asyncio.Semaphore(concurrency)
-        # Read ahead far enough that a project flooding the queue does not hold back the others' episodes behind it.
-        window = asyncio.Semaphore(concurrency * max(4, batch_size * 2))
+        held_limit = concurrency * max(4, batch_size * 2)
+        held = 0
         lanes: dict[str, asyncio.Queue[QueuedEntry]] = {}
         lane_tasks: set[asyncio.Task[None]] = set()
 
         async def lane(group_id: str, entries: asyncio.Queue[QueuedEntry]) -> None:
+            nonlocal held
             try:
                 while not stop.is_set():
                     batch = [await entries.get()]
@@ -80,10 +83,9 @@ class IngestWorker:
                             # what queued meanwhile, taken only now: while this lane waited for its turn, more came
                             while len(batch) < batch_size and not entries.empty():
                                 batch.append(entries.get_nowait())
-                            await self.process_batch(batch, stop)
+                            await self.process_batch(await self._with_fields(batch, stop), stop)
                     finally:
-                        for _ in batch:
-                            window.release()
+                        held -= sum(1 for entry in batch if entry.fields is not None)
                     if entries.empty():  # no await since the check: the dispatcher cannot add to it meanwhile
                         del lanes[group_id]
                         return
@@ -92,12 +94,16 @@ class IngestWorker:
                     del lanes[group_id]
 
         async def hand_over(entry: QueuedEntry) -> None:
+            nonlocal held
             try:
-                group_id = EpisodeRequest.from_stream_fields(entry.fields).group_id
+                group_id = EpisodeRequest.from_stream_fields(entry.fields or {}).group_id
             except BadRequest as error:
                 await self._dead_letter(entry, None, f'BadRequest: {error}', attempts=1)
-                window.release()
                 return
+            if held >= held_limit:
+                entry = QueuedEntry(entry.entry_id, None)
+            else:
+                held += 1
             entries = lanes.get(group_id)
             if entries is None:
                 entries = lanes[group_id] = asyncio.Queue()
@@ -117,22 +123,15 @@ class IngestWorker:
                         next_expiry = time.monotonic() + min(
                             DEAD_LETTER_EXPIRY_INTERVAL_SECONDS, max(1.0, self.settings.dead_letter_max_age_seconds / 4))
                     if not recovered:
-                        for entry in await self.queue.pending_entries():
-                            await window.acquire()
-                            await hand_over(entry)
+                        async for page in self.queue.pending_pages():
+                            for entry in page:
+                                await hand_over(entry)
                         recovered = True
                         continue
-                    await window.acquire()
-                    try:
-                        entry = await self.queue.new_entry(block_ms=1000)
-                    except BaseException:
-                        window.release()
-                        raise
+                    entry = await self.queue.new_entry(block_ms=1000)
                     failures = 0
                     self.valkey_outage.recovered()
-                    if entry is None:
-                        window.release()
-                    else:
+                    if entry is not None:
                         await hand_over(entry)
                 except asyncio.CancelledError:
                     raise
@@ -150,6 +149,30 @@ class IngestWorker:
             for task in lane_tasks:
                 task.cancel()
 
+    async def _with_fields(self, batch: list[QueuedEntry], stop: asyncio.Event) -> list[QueuedEntry]:
+        """The batch with every entry's fields, those kept only by id read again (waiting out a Valkey outage);
+        an entry gone from the stream meanwhile is left out."""
+        ready: list[QueuedEntry] = []
+        for entry in batch:
+            outages = 0
+            while entry.fields is None and not stop.is_set():
+                try:
+                    fields = await self.queue.fields_of(entry.entry_id)
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    outages += 1
+                    delay = self.backoff_seconds(outages)
+                    self.valkey_outage.failed(error, delay)
+                    await _sleep_unless_stopped(stop, delay)
+                    continue
+                if fields is None:
+                    break
+                entry = QueuedEntry(entry.entry_id, fields)
+            if entry.fields is not None:
+                ready.append(entry)
+        return ready
+
     async def expire_dead_letters(self) -> None:
         expired = await self.queue.expire_dead_letters(self.settings.dead_letter_max_age_seconds)
         if expired:
@@ -160,6 +183,8 @@ class IngestWorker:
         """One project's episodes, in the order queued, in one graphiti pass. An outage is waited out; any other
         failure sends each episode through process() alone, so one bad episode is retried and dead-lettered by
         itself and never holds back the others."""
+        if not entries:
+            return
         if len(entries) == 1:
             await self.process(entries[0], stop)
             return

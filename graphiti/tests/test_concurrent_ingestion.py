@@ -5,7 +5,9 @@ double records which chat calls it answered at the same time."""
 
 from __future__ import annotations
 
-from conftest import graph_rows
+from pathlib import Path
+
+from conftest import episode_contents, graph_rows
 from openai_compatible_server import current_message
 
 from tests.support.real_servers import MemoryManager, RedisServer
@@ -65,3 +67,26 @@ def test_one_projects_backlog_stored_together_is_the_graph_stored_one_by_one_ope
     assert facts_and_entities(falkordb, 'together') == one_by_one
     rows = graph_rows(falkordb, 'together', 'MATCH (e:Episodic) RETURN e.content ORDER BY e.created_at, e.valid_at')
     assert [row[0] for row in rows] == contents, 'stored out of the order sent (or lost, or twice)'
+
+
+def test_a_project_flooding_the_queue_does_not_hold_back_another_openai_compatible_double(
+    memory_env: dict[str, str], tmp_path: Path, falkordb: RedisServer
+) -> None:
+    """One project queues 40 episodes at once, another one episode behind them; with room for only 4 read-ahead
+    entries in memory (1 lane, batches of 2), the other project's episode is read at once (the flood's are kept by
+    id) and stored long before the flood is: its lane takes its turn as soon as the flood's current batch is done."""
+    memory_env.update(MEMORY_INGEST_CONCURRENCY='1', MEMORY_INGEST_BATCH='2')
+    manager = MemoryManager(memory_env, tmp_path / 'memory-manager.log').start()
+    try:
+        for number in range(40):
+            manager.add(group_id='flood', name=f'flood-{number}', content=f'user: Floodmarker{number} uses Redis.')
+        manager.add(group_id='quiet', name='quiet-1', content='user: Quietmarker uses Postgres.')
+        manager.wait_stored(41, timeout=300)
+        log = manager.log_text()
+    finally:
+        manager.stop()
+    stored = [line.rsplit(' in group ', 1)[1].strip() for line in log.splitlines() if ' in group ' in line
+              and 'stored episode' in line]
+    assert stored.count('flood') == 40 and stored.count('quiet') == 1, stored
+    assert stored.index('quiet') <= 6, f'the quiet project\'s episode was stored after {stored.index("quiet")} of the flood\'s'
+    assert episode_contents(falkordb, 'flood') == sorted(f'user: Floodmarker{n} uses Redis.' for n in range(40))
