@@ -28,9 +28,11 @@ def main() -> None:
     with_lags = [run for run in runs if run.get('lags')]
     figure, axes = plt.subplots(2 if with_lags else 1, 1, figsize=(9, 7 if with_lags else 4), dpi=110, squeeze=False)
     backlog = axes[0][0]
+    colour = {id(run): f'C{index}' for index, run in enumerate(runs)}  # one colour per run in both panels
     for run in runs:
         samples = run['samples']
-        backlog.plot([s['t'] / 60 for s in samples], [s['backlog'] for s in samples], label=label(run))
+        backlog.plot([s['t'] / 60 for s in samples], [s['backlog'] for s in samples], label=label(run),
+                     color=colour[id(run)])
     backlog.set_xlabel('minutes into the run')
     backlog.set_ylabel('episodes queued, not stored')
     backlog.set_title('Backlog over time (the capacity probe after the run not shown)')
@@ -40,7 +42,7 @@ def main() -> None:
         lag = axes[1][0]
         for run in with_lags:
             lag.plot([t / 60 for t, _ in run['lags']], [ms / 1000 for _, ms in run['lags']], '.', markersize=2,
-                     label=label(run))
+                     label=label(run), color=colour[id(run)])
         lag.axhline(60, color='grey', linestyle='--', linewidth=1, label='60 s (the target for p95)')
         lag.set_xlabel('minutes into the run (when the episode was queued)')
         lag.set_ylabel('queued → stored (s)')

@@ -48,7 +48,6 @@ from opencode_memory.group_ids import resolve_group_id  # noqa: E402
 from tests.support.real_servers import (  # noqa: E402
     MemoryManager,
     falkordb_server,
-    http_json,
     memory_manager_env,
     valkey_stand_in,
     wait_until,
@@ -205,8 +204,8 @@ class Bench:
 
     def import_document(self, project_dir: str, document: dict[str, Any]) -> tuple[float, dict]:
         started = time.monotonic()
-        status, answer = http_json('POST', f'{self.memory.url}/import?project_dir={project_dir}', document,
-                                   timeout=1800)
+        # with the memory API's token, as every route but /proof needs since it has one
+        status, answer = self.memory.request('POST', f'/import?project_dir={project_dir}', document, timeout=1800)
         assert status == 200, answer
         return time.monotonic() - started, answer['imported']
 
