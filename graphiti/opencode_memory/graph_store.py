@@ -14,6 +14,7 @@ from .bootstrap import prepare_graphiti_import
 prepare_graphiti_import()
 
 from falkordb.asyncio import FalkorDB  # noqa: E402
+from redis.asyncio import BlockingConnectionPool  # noqa: E402
 from graphiti_core import Graphiti  # noqa: E402
 from graphiti_core.driver.falkordb_driver import FalkorDriver  # noqa: E402
 from graphiti_core.edges import EntityEdge  # noqa: E402
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Set on an episode once graphiti finished with it: an episode without it was only reserved.
 STORED_MARK = 'opencode_memory_stored'
+# Connections to FalkorDB per process part (ingestion, searches); more queries wait for one to be free.
+FALKORDB_MAX_CONNECTIONS = 32
 # Query embeddings remembered: a session's turns often search the same words again.
 QUERY_VECTOR_CACHE_SIZE = 1024
 
@@ -85,15 +88,21 @@ class GraphStore:
 
     def _new_falkor_client(self) -> FalkorDB:
         settings = self.settings
-        # Own client so a hung FalkorDB times out (and is retried) instead of blocking the worker forever.
-        return FalkorDB(
+        # Own client so a hung FalkorDB times out (and is retried) instead of blocking the worker forever. A pool that
+        # waits for a free connection: graphiti's bulk pass on a large graph runs more queries at once than redis-py's
+        # default pool holds (100), and its "Too many connections" would read as an outage, retried forever.
+        pool = BlockingConnectionPool(
             host=settings.falkordb_host,
             port=settings.falkordb_port,
             username=settings.falkordb_username,
             password=settings.falkordb_password,
             socket_timeout=settings.request_timeout_seconds,
             socket_connect_timeout=5,
+            max_connections=FALKORDB_MAX_CONNECTIONS,
+            timeout=settings.request_timeout_seconds,
+            decode_responses=True,  # as FalkorDB's own client sets it
         )
+        return FalkorDB(connection_pool=pool)
 
     async def base_driver(self) -> FalkorDriver:
         """The shared driver, connecting on first use; raises the connection error (an outage) while FalkorDB is away."""

@@ -26,9 +26,11 @@ def test_half_sent_requests_are_closed_and_the_connection_cap_answers_503(memory
     manager = MemoryManager(env, tmp_path / 'memory.log').start()
     held: list[socket.socket] = []
     try:
+        # connected first, so the threads of start-up (FalkorDB's client is made in a worker thread) are all there
+        wait_until(lambda: manager.health()['falkordb'] or None, 30, 'FalkorDB reached')
         baseline = threads_of(manager)
         held = [connect(manager) for _ in range(16)]
-        wait_until(lambda: threads_of(manager) >= baseline + 16 or None, 6, 'a thread per held connection')
+        wait_until(lambda: threads_of(manager) >= baseline + 16 or None, 30, 'a thread per held connection')
         # The 17th is refused at once, whatever it sends.
         extra = socket.create_connection(('127.0.0.1', manager.port), timeout=10)
         answer = extra.recv(4096)

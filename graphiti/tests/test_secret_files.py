@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.real_servers import MemoryManager, falkordb_server, memory_manager_env, valkey_stand_in
+from tests.support.real_servers import MemoryManager, falkordb_server, memory_manager_env, valkey_stand_in, wait_until
 
 from conftest import EMBEDDING_DIM
 
@@ -26,8 +26,9 @@ def test_passwords_given_as_files_reach_falkordb_and_valkey(tmp_path: Path, open
                                  VALKEY_PASSWORD_FILE=str(tmp_path / 'valkey-password'))
         manager = MemoryManager(env, tmp_path / 'memory.log').start()
         try:
-            health = manager.health()
-            assert health['falkordb'] and health['valkey'], health
+            # the first check may come while the connection is still being made (a busy machine): wait for both
+            wait_until(lambda: (health := manager.health())['falkordb'] and health['valkey'], 30,
+                       'FalkorDB and Valkey reached with the passwords from files')
         finally:
             manager.stop()
         assert 'file-secret' not in manager.log_text()
