@@ -225,18 +225,19 @@ class GraphStore:
         graphiti = await self.graph_for(group_id)
         # already stored, or the same episode twice in the batch (a client's retry with its idempotency key)
         stored: list[bool] = []
-        todo: list[tuple[EpisodeRequest, str]] = []
+        todo: dict[str, tuple[EpisodeRequest, str | None]] = {}  # by uuid: the request and its state
         for request, episode_uuid in batch:
-            done = episode_uuid in {uuid for _, uuid in todo} or \
-                await self.episode_state(group_id, episode_uuid) == 'stored'
+            state = None if episode_uuid in todo else await self.episode_state(group_id, episode_uuid)
+            done = episode_uuid in todo or state == 'stored'
             stored.append(done)
             if not done:
-                todo.append((request, episode_uuid))
+                todo[episode_uuid] = (request, state)
         if len(todo) == 1:
-            await self.store_episode(*todo[0])
+            (episode_uuid, (request, _)), = todo.items()
+            await self.store_episode(request, episode_uuid)
         elif todo:
-            for request, episode_uuid in todo:
-                if await self.episode_state(group_id, episode_uuid) is None:
+            for episode_uuid, (request, state) in todo.items():
+                if state is None:
                     await self._reserve(graphiti, request, episode_uuid)
             results = await graphiti.add_episode_bulk(
                 [
@@ -248,12 +249,12 @@ class GraphStore:
                         source=EpisodeType.from_str(request.source),
                         reference_time=request.reference_datetime(),
                     )
-                    for request, episode_uuid in todo
+                    for episode_uuid, (request, _) in todo.items()
                 ],
                 group_id=group_id,
             )
             await invalidate_within_batch(graphiti, results.edges)
-            await self._mark_stored(graphiti, [episode_uuid for _, episode_uuid in todo])
+            await self._mark_stored(graphiti, list(todo))
         return [not done for done in stored]
 
     async def discard_reserved_episode(self, group_id: str, episode_uuid: str) -> None:
