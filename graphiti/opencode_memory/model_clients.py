@@ -39,7 +39,6 @@ class ModelClients:
     llm_client_kind: str
     # a query's embedding: its own connections, no retries (a search that cannot embed falls back to keywords)
     search_embedder: EmbedderClient
-    gate: ModelGate
 
 
 def chosen_llm_client_kind(settings: Settings) -> str:
@@ -81,5 +80,4 @@ def build_model_clients(settings: Settings) -> ModelClients:
         client=gated,
     )
     return ModelClients(llm=llm, embedder=OpenAIEmbedder(embedder_config, client=gated), cross_encoder=cross_encoder,
-                        llm_client_kind=kind, search_embedder=OpenAIEmbedder(embedder_config, client=search_client),
-                        gate=gate)
+                        llm_client_kind=kind, search_embedder=OpenAIEmbedder(embedder_config, client=search_client))
