@@ -21,19 +21,9 @@ service redis-server stop >/dev/null 2>&1 || true
 # Skipped where node_modules was installed from the same lockfile (by an earlier setup or the image harness).
 bash tools/npm-ci-if-needed.sh . plugin
 
-if [[ ! -x .venv/bin/python ]] || ! cmp -s tests/requirements.lock .venv/.installed-lock; then
-  echo "setup: python venv from tests/requirements.lock"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/requirements.lock
-  cp tests/requirements.lock .venv/.installed-lock
-fi
+bash tools/python-venv-if-needed.sh .venv tests/requirements.lock
 # The checkers of deploy/ and the Containerfile (tests/deploy): their own venv, as checkov pins many packages itself.
-if [[ ! -x .venv-deploy/bin/python ]] || ! cmp -s tests/deploy/requirements.lock .venv-deploy/.installed-lock; then
-  echo "setup: deploy checkers venv from tests/deploy/requirements.lock"
-  python3 -m venv .venv-deploy
-  .venv-deploy/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tests/deploy/requirements.lock
-  cp tests/deploy/requirements.lock .venv-deploy/.installed-lock
-fi
+bash tools/python-venv-if-needed.sh .venv-deploy tests/deploy/requirements.lock
 # Helm, for the chart's tests (tests/deploy): built from its pinned module through the Go module proxy (no binary
 # download is reachable here), into .tools/bin; skipped when that version is already there (a marker per version).
 # helm-docs writes the chart's README table from its values' comments.

@@ -21,27 +21,29 @@ function run(script: string, ...args: string[]) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
-for (const [script, name] of [
-  ["tools/harness/prove-image.sh", "prove-image.sh"],
-  ["tools/make-ca-base.sh", "make-ca-base.sh"],
+// Each tool's usage names an option of its own: the usage is what follows the fault.
+for (const [script, name, usageOption] of [
+  ["tools/harness/prove-image.sh", "prove-image.sh", "--extra-ca-dir"],
+  ["tools/make-ca-base.sh", "make-ca-base.sh", "--engine"],
 ] as const) {
   describe(script, () => {
     it("--help prints the header comment, without the script's first command", () => {
       const result = run(script, "--help")
       assert.equal(result.status, 0, result.stderr)
-      assert.match(result.stdout, /--engine/)
+      assert.match(result.stdout, new RegExp(usageOption))
       assert.doesNotMatch(result.stdout, /set -[a-z]+o pipefail|^#/m)
     })
 
-    const cases: [string[], RegExp][] = [
-      [["--bogus"], new RegExp(`^${name}: unknown option: --bogus`)],
-      [["--engine"], new RegExp(`^${name}: --engine needs a value`)],
-      [["--engine", "rkt"], new RegExp(`^${name}: --engine must be podman or docker, not 'rkt'`)],
-    ]
+    const cases: [string[], RegExp][] = [[["--bogus"], new RegExp(`^${name}: unknown option: --bogus`)]]
     if (name === "prove-image.sh") {
       cases.push([["--containerfile", ""], /^prove-image.sh: --containerfile needs a value/])
       cases.push([["--containerfile="], /^prove-image.sh: --containerfile needs a value/])
+      cases.push([["--extra-ca-dir"], /^prove-image.sh: --extra-ca-dir needs a directory/])
+      // The proof runs on Podman only (its checks share tests/support/podman.py); Docker builds the same file by hand.
+      cases.push([["--engine", "docker"], /^prove-image.sh: unknown option: --engine/])
     } else {
+      cases.push([["--engine"], /^make-ca-base.sh: --engine needs a value/])
+      cases.push([["--engine", "rkt"], /^make-ca-base.sh: --engine must be podman or docker, not 'rkt'/])
       cases.push([["--tag", ""], /^make-ca-base.sh: --tag needs a value/])
     }
     for (const [args, message] of cases) {
@@ -49,7 +51,7 @@ for (const [script, name] of [
         const result = run(script, ...args)
         assert.equal(result.status, 2, result.stderr)
         assert.match(result.stderr, message)
-        assert.match(result.stderr, /--engine/)
+        assert.match(result.stderr, new RegExp(usageOption))
         assert.doesNotMatch(result.stderr, /parameter null or not set|line \d+:/)
       })
     }

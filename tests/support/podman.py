@@ -11,15 +11,17 @@ Stable API (other suites build on it):
                                    PodmanError with the command's stderr)
     build_image(tag, options=(), override_variable='OPENCODE_SERVER_IMAGE') -> str
                                    runs tools/harness/build-image.sh [OPTIONS] (layer cache kept; e.g. ('--arch',
-                                   'arm64')); returns the tag. With the override variable set, uses that image
-                                   instead and builds nothing.
+                                   'arm64'), ('--log', path)); returns the tag. With the override variable set, uses
+                                   that image instead and builds nothing.
     OPEN_ON_A_PRIVATE_NETWORK      ('-e', 'OPENCODE_SERVER_ALLOW_NO_PASSWORD=1'): the image's opt-out of its password
                                    requirement, for a test whose container nobody else can reach (--network none)
     Podman()                       a tracker: .run(image, *options) -> Container, .volume() -> name,
                                    .pod_create(*options) -> pod id, .cleanup() removes what it made
     Container                      .id .name .exec(*cmd, user=, env=) .logs() .inspect() .stop() .remove() .wait_healthy()
                                    .wait_http_inside(path, status) .port(4096) (published host port)
-    opencode_image                 session-scoped pytest fixture: the built image's tag (import it into a conftest)
+    opencode_image                 session-scoped pytest fixture: the built image's tag (import it into a conftest),
+                                   built with image_build_options() (OPENCODE_SERVER_EXTRA_CA_DIR,
+                                   OPENCODE_SERVER_CONTAINERFILE), its output in image_build_log()
     podman_session                 function-scoped pytest fixture: a Podman() cleaned up after the test
 """
 
@@ -234,9 +236,24 @@ class Podman:
         self.volumes.clear()
 
 
+def image_build_log() -> Path:
+    """Where the session's build of the image under test writes its output (read by the acceptance checks)."""
+    return harness_work_dir() / 'logs' / 'build-opencode-server-test.log'
+
+
+def image_build_options() -> list[str]:
+    """What tools/harness/prove-image.sh's options ask of the build, passed to it as variables."""
+    options = ['--log', str(image_build_log())]
+    if 'OPENCODE_SERVER_EXTRA_CA_DIR' in os.environ:
+        options += ['--extra-ca-dir', os.environ['OPENCODE_SERVER_EXTRA_CA_DIR']]
+    if os.environ.get('OPENCODE_SERVER_CONTAINERFILE'):
+        options += ['--containerfile', os.environ['OPENCODE_SERVER_CONTAINERFILE']]
+    return options
+
+
 @pytest.fixture(scope='session')
 def opencode_image() -> str:
-    return build_image()
+    return build_image(options=image_build_options())
 
 
 @pytest.fixture

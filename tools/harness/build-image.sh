@@ -4,6 +4,7 @@
 #
 #   bash tools/harness/build-image.sh [--tag REF] [--extra-ca-dir DIR] [--arch amd64|arm64] [--suite S]
 #                                     [--node-version V] [--npm-version V] [--opencode-version V] [--no-cache]
+#                                     [--containerfile PATH] [--config FILE] [--log FILE]
 #
 # --tag            the image reference to tag (default localhost/opencode-server:test, for arm64 ...:test-arm64)
 # --extra-ca-dir   CA certificates (*.crt) the build must trust (default /usr/local/share/ca-certificates when it has
@@ -15,6 +16,9 @@
 # --opencode-version
 #                  the OPENCODE_VERSION build argument (default: the Containerfile's pin)
 # --no-cache       build every step anew (benchmarks' cold builds; the new layers are cached for the next build)
+# --containerfile  another Containerfile to build (a path in the repository, or absolute), default the committed one
+# --config         build with FILE as config.json (the proof that a config OpenCode refuses stops the build)
+# --log            where the build's output goes (default logs/build-image[-ARCH].log in the working folder)
 #
 # Working folder: HARNESS_WORK_DIR (default ~/.cache/opencode-server-harness), whose containers.conf/storage.conf
 # tests/support/podman.py points Podman at. Progress goes to stderr; the only line on stdout is the tag.
@@ -30,6 +34,7 @@ CACHE_OPTION=()
 VERSION_OPTION=()
 EXTRA_CA_DIR=/usr/local/share/ca-certificates
 CONTAINERFILE_IN_REPO=containers/opencode-server/Containerfile
+CONFIG_FILE="" BUILD_LOG=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +47,10 @@ while [ $# -gt 0 ]; do
       case "$1" in --suite) SUITE=$2 ;; --arch) ARCH=$2 ;; --node-version) NODE_VERSION=$2 ;; --npm-version) NPM_VERSION=$2 ;; esac
       shift ;;
     --no-cache) CACHE_OPTION=(--no-cache) ;;
+    --containerfile|--config|--log)
+      [ -n "${2:-}" ] || { echo "build-image.sh: $1 needs a value" >&2; exit 2; }
+      case "$1" in --containerfile) CONTAINERFILE_IN_REPO=$2 ;; --config) CONFIG_FILE=$2 ;; --log) BUILD_LOG=$2 ;; esac
+      shift ;;
     --opencode-version)
       [ -n "${2:-}" ] || { echo "build-image.sh: $1 needs a value" >&2; exit 2; }
       VERSION_OPTION=(--build-arg "OPENCODE_VERSION=$2"); shift ;;
@@ -87,10 +96,16 @@ if [[ "$BASE_DIGEST" == sha256:* ]]; then BASE_REF="${BASE_TAG%:*}@$BASE_DIGEST"
 
 CONTEXT_DIR=$(mktemp -d "$WORK_DIR/context.XXXXXX")
 make_build_context "$CONTEXT_DIR"
-BUILD_LOG="$WORK_DIR/logs/build-image.log"; [ "$BASE_ARCH" = "$HOST_ARCH" ] || BUILD_LOG="$WORK_DIR/logs/build-image-$BASE_ARCH.log"
+[ -z "$CONFIG_FILE" ] || cp "$CONFIG_FILE" "$CONTEXT_DIR/config.json"
+case "$CONTAINERFILE_IN_REPO" in /*) CONTAINERFILE=$CONTAINERFILE_IN_REPO ;; *) CONTAINERFILE="$CONTEXT_DIR/$CONTAINERFILE_IN_REPO" ;; esac
+[ -f "$CONTAINERFILE" ] || { echo "build-image.sh: no $CONTAINERFILE_IN_REPO in the build context" >&2; exit 1; }
+if [ -z "$BUILD_LOG" ]; then
+  BUILD_LOG="$WORK_DIR/logs/build-image.log"; [ "$BASE_ARCH" = "$HOST_ARCH" ] || BUILD_LOG="$WORK_DIR/logs/build-image-$BASE_ARCH.log"
+fi
+mkdir -p "$(dirname "$BUILD_LOG")"
 log "building $TAG ($BASE_PLATFORM) from $CONTAINERFILE_IN_REPO with BASE_IMAGE=$BASE_REF (log: $BUILD_LOG)"
 if ! timeout 3600 podman build --pull=never --format docker --network host "${PLATFORM_OPTION[@]}" "${CACHE_OPTION[@]}" "${VERSION_OPTION[@]}" --build-arg "BASE_IMAGE=$BASE_REF" \
-    -f "$CONTEXT_DIR/$CONTAINERFILE_IN_REPO" -t "$TAG" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1; then
+    -f "$CONTAINERFILE" -t "$TAG" "$CONTEXT_DIR" >"$BUILD_LOG" 2>&1; then
   tail -n 40 "$BUILD_LOG" >&2
   echo "build failed (log: $BUILD_LOG)" >&2
   exit 1
