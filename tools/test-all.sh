@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs it: type checks, the Dagger module and plugin tests (node's test runner),
-# the Python suites against real FalkorDB/Redis/rclone and the doubles they name, and the image harness, which builds
-# the Containerfile with Podman and proves the running image. Ends with one "N passed, M failed" line.
+# the Python suites against real FalkorDB/Redis/rclone and the doubles they name, and the quick start's proof of the
+# image (tools/harness/prove-image.sh: the pytest suite tests/acceptance, one line per check). Ends with one
+# "N passed, M failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,9 +66,7 @@ for dir in "${pytest_suites[@]}"; do
   suite "pytest-${dir//\//-}" .venv/bin/pytest -q -p no:cacheprovider "$dir"
 done
 suite pytest-tests-pod .venv/bin/pytest -q -p no:cacheprovider tests/pod
-if [[ -f tools/harness/prove-image.sh ]]; then
-  suite image-harness bash tools/harness/prove-image.sh
-fi
+suite image-acceptance bash tools/harness/prove-image.sh
 
 echo
 if ((${#failed_suites[@]})); then echo "failed suites: ${failed_suites[*]}"; fi
