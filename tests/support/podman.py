@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -47,6 +50,7 @@ OPEN_ON_A_PRIVATE_NETWORK = ('-e', 'OPENCODE_SERVER_ALLOW_NO_PASSWORD=1')
 BUILD_SCRIPT = REPO / 'tools' / 'harness' / 'build-image.sh'
 IMAGE_TAG = 'localhost/opencode-server:test'
 IMAGE_OVERRIDE_VARIABLE = 'OPENCODE_SERVER_IMAGE'
+BUILD_PROGRESS_VARIABLE = 'OPENCODE_SERVER_BUILD_PROGRESS'
 BUILD_TIMEOUT = 3600
 COMMAND_TIMEOUT = 120
 # podman 4.3's `healthcheck run` does not enforce the check's own --timeout: bound it here.
@@ -98,11 +102,24 @@ def build_image(tag: str = IMAGE_TAG, options: Sequence[str] = (),
     if override:
         podman('image', 'inspect', override)
         return override
-    result = subprocess.run(['bash', str(BUILD_SCRIPT), '--tag', tag, *options], capture_output=True, text=True,
-                            timeout=BUILD_TIMEOUT, env=dict(os.environ), stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        raise PodmanError(f'{BUILD_SCRIPT.name} failed ({result.returncode}):\n{result.stderr[-4000:]}')
-    return result.stdout.strip().splitlines()[-1]
+    # With BUILD_PROGRESS_VARIABLE=1 (prove-image.sh, run with --capture=sys) the script's progress lines reach the
+    # terminal as they come: a cold build is minutes of otherwise silent waiting.
+    show_progress = os.environ.get(BUILD_PROGRESS_VARIABLE) == '1'
+    with subprocess.Popen(['bash', str(BUILD_SCRIPT), '--tag', tag, *options], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=dict(os.environ), stdin=subprocess.DEVNULL) as build:
+        timer = threading.Timer(BUILD_TIMEOUT, build.kill)
+        timer.start()
+        progress = []
+        for line in build.stderr:
+            progress.append(line)
+            if show_progress:
+                sys.__stderr__.write(line)
+                sys.__stderr__.flush()
+        stdout = build.stdout.read()
+        timer.cancel()
+    if build.returncode != 0:
+        raise PodmanError(f'{BUILD_SCRIPT.name} failed ({build.returncode}):\n{"".join(progress)[-4000:]}')
+    return stdout.strip().splitlines()[-1]
 
 
 def _wait(predicate, timeout: float, what: str, interval: float = 1.0) -> Any:
@@ -225,6 +242,9 @@ class Podman:
         return pod_id
 
     def cleanup(self) -> None:
+        """Removes what it made; fails when an anonymous volume of its containers (one the engine made for an image
+        VOLUME nothing was mounted on) outlived them: a test run must not leave the store growing."""
+        anonymous = [volume for container in self.containers for volume in _anonymous_volumes(container)]
         for container in reversed(self.containers):
             container.remove()
         for pod_id in reversed(self.pods):
@@ -234,6 +254,19 @@ class Podman:
         self.containers.clear()
         self.pods.clear()
         self.volumes.clear()
+        left = [volume for volume in anonymous if podman('volume', 'exists', volume, check=False).returncode == 0]
+        if left:
+            raise PodmanError(f'anonymous volumes outlived their containers: {left}')
+
+
+def _anonymous_volumes(container: Container) -> list[str]:
+    """The engine names an anonymous volume with 64 hex digits; a named one is what a test or the pod chose."""
+    try:
+        mounts = container.inspect().get('Mounts') or []
+    except PodmanError:  # already gone
+        return []
+    return [mount['Name'] for mount in mounts
+            if mount.get('Type') == 'volume' and re.fullmatch(r'[0-9a-f]{64}', mount.get('Name', ''))]
 
 
 def image_build_log() -> Path:

@@ -57,8 +57,8 @@ bash "$REPO_ROOT/tools/python-venv-if-needed.sh" >&2 || { echo "FAIL python-venv
 prepare_engine >&2 || { echo "FAIL engine-setup"; exit 1; }
 
 cd "$REPO_ROOT" || exit 1
-log "building with Podman (log: $WORK_DIR/logs/build-opencode-server-test.log), then one line per check"
-.venv/bin/pytest -p no:cacheprovider -p no:terminal -p tests.support.check_lines tests/acceptance
+OPENCODE_SERVER_BUILD_PROGRESS=1 \
+.venv/bin/pytest -p no:cacheprovider -p no:terminal --capture=sys -p tests.support.check_lines tests/acceptance
 status=$?
 # Untagged build steps made more than a week ago go: the store does not grow without end (and a week-old cache is
 # rebuilt, with Debian's updates).
