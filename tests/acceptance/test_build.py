@@ -84,7 +84,7 @@ def test_a_config_opencode_refuses_stops_the_build(opencode_image, tmp_path):
     tag = 'localhost/opencode-server:refused-config'
     try:
         with pytest.raises(PodmanError):
-            build_image(tag, options=[*options, '--config', str(refused)], override_variable='')
+            build_image(tag, options=[*options, '--config', str(refused)], override_variable='', progress=False)
     finally:
         podman('rmi', '--force', tag, check=False)
     output = log.read_text(errors='replace')
