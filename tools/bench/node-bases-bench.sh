@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figures for docs/benchmarks.md, "Node bases": for each base, the seconds to make it (pulled, or the harness's
+# Figures for docs/benchmarks/image.md, "Node bases": for each base, the seconds to make it (pulled, or the harness's
 # stand-in: debootstrap + Node + npm + import, then the CA base) and to build the Containerfile on it, and both sizes.
 #
 #   bash tools/bench/node-bases-bench.sh [--cold] [SUITE:NODE_VERSION ...]

@@ -1,4 +1,4 @@
-"""Backup and restore times of OpenCode's database with 1,000 sessions (figures for docs/benchmarks.md).
+"""Backup and restore times of OpenCode's database with 1,000 sessions (figures for docs/benchmarks/pod-and-backups.md).
 
 The real `opencode serve` makes TEMPLATES sessions with two turns each through its HTTP API (the model is the local
 OpenAI-compatible double); with the server stopped they are copied in SQL (session, message, part, event rows, ids and

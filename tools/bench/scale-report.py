@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown tables for docs/benchmarks.md from scale-bench.py's JSON figures: one run, or a before/after pair.
+"""Markdown tables for docs/benchmarks/memory-scale.md from scale-bench.py's JSON figures: one run, or a before/after pair.
 
   python3 tools/bench/scale-report.py docs/benchmarks-scale.json [docs/benchmarks-scale-before.json]
 """
