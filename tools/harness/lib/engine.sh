@@ -1,6 +1,6 @@
-# Container engine set-up for the harness: installs Debian's Podman (or Docker) and points it at a working folder of
+# Container engine set-up for the harness: installs Debian's Podman and points it at a working folder of
 # our own, so nothing here touches the machine's global container configuration.
-# Sourced by prove-image.sh and image-bench.sh; expects REPO_ROOT, WORK_DIR, ENGINE and log() to be defined.
+# Sourced by the harness's scripts and the image benchmarks; expects REPO_ROOT, WORK_DIR, ENGINE=podman and log().
 
 install_debian_packages() {
   local missing=() package
@@ -48,49 +48,13 @@ CONF
   export CONTAINERS_STORAGE_CONF="$conf_dir/storage.conf"
 }
 
-DOCKERD_PID=""
-start_private_dockerd() {
-  local dir="$WORK_DIR/docker"
-  mkdir -p "$dir/data" "$dir/exec"
-  export DOCKER_HOST="unix://$dir/docker.sock"
-  if docker version >/dev/null 2>&1; then return 0; fi
-  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" -H "$DOCKER_HOST" \
-    --bridge=none --iptables=false >"$dir/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
-  local waited=0
-  until docker version >/dev/null 2>&1; do
-    sleep 1; waited=$((waited + 1))
-    [ "$waited" -lt 60 ] || { tail -20 "$dir/dockerd.log" >&2; return 1; }
-  done
-}
-
-stop_private_dockerd() {
-  [ -n "$DOCKERD_PID" ] || return 0
-  kill "$DOCKERD_PID" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$DOCKERD_PID" 2>/dev/null && [ "$waited" -lt 30 ]; do sleep 1; waited=$((waited + 1)); done
-  DOCKERD_PID=""
-  # dockerd leaves its default network namespace mounted under its exec root.
-  local mount_point
-  for mount_point in $(awk -v root="$WORK_DIR/docker/exec/" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r); do
-    umount "$mount_point" 2>/dev/null || true
-  done
-}
-
-# Sets up ENGINE (podman|docker) so that `engine ...` runs it against our working folder.
+# Sets up Podman so that `engine ...` runs it against our working folder. (Docker builds the same Containerfile by
+# hand: tools/make-ca-base.sh --engine docker prints that build's command.)
 prepare_engine() {
-  case "$ENGINE" in
-    podman)
-      # Recommends are not installed: netavark and iptables are what `run -p` (a published port) needs.
-      install_debian_packages podman runc netavark iptables
-      configure_podman
-      ;;
-    docker)
-      install_debian_packages docker.io
-      start_private_dockerd
-      ;;
-    *) echo "unknown engine: $ENGINE (podman|docker)" >&2; return 1 ;;
-  esac
+  [ "$ENGINE" = podman ] || { echo "the harness runs Podman only, not '$ENGINE'" >&2; return 1; }
+  # Recommends are not installed: netavark and iptables are what `run -p` (a published port) needs.
+  install_debian_packages podman runc netavark iptables
+  configure_podman
 }
 
 engine() { "$ENGINE" "$@"; }
