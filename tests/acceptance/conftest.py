@@ -1,6 +1,7 @@
 """The image's acceptance checks (the proposal's criteria a-g, issue 3): the committed Containerfile built with Podman
 by the image suites' own fixture (tests/support/podman.py) and run three ways: with defaults, with a password, with no
-network. `bash tools/harness/prove-image.sh` runs this suite and prints one line per check (tests/support/check_lines.py).
+network. `bash tools/harness/prove-image.sh` runs this suite and prints one line per check
+(tests/support/check_lines.py).
 
 Variables (set by prove-image.sh's options): OPENCODE_SERVER_EXTRA_CA_DIR and OPENCODE_SERVER_CONTAINERFILE (the
 build), OPENCODE_SERVER_KEEP=1 (the containers are stopped and left, and named at the end, instead of removed).
@@ -24,8 +25,8 @@ from tests.support.podman import REPO, Podman, opencode_image, podman_session  #
 def build_context() -> Iterator[Path]:
     """The build context as the build makes it (tools/harness/lib/build-context.sh): the repository as git sees it."""
     with tempfile.TemporaryDirectory(prefix='opencode-server-context.') as directory:
-        subprocess.run(['bash', '-c', 'source "$1/tools/harness/lib/build-context.sh"; REPO_ROOT=$1 make_build_context "$2"',
-                        'context', str(REPO), directory], check=True, timeout=120)
+        make = 'source "$1/tools/harness/lib/build-context.sh"; REPO_ROOT=$1 make_build_context "$2"'
+        subprocess.run(['bash', '-c', make, 'context', str(REPO), directory], check=True, timeout=120)
         yield Path(directory)
 
 
@@ -40,6 +41,7 @@ def proof_podman(request: pytest.FixtureRequest) -> Iterator[Podman]:
             for container in session.containers:
                 container.stop()
             names = ' '.join(container.name for container in session.containers)
-            note(request.config, f'--keep: left (stopped): {names}; after the export below, remove them with: podman rm -f -v {names}')
+            note(request.config, f'--keep: left (stopped): {names}; after the export below, remove them with: '
+                                 f'podman rm -f -v {names}')
         else:
             session.cleanup()

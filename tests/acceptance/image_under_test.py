@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from tests.support.podman import REPO, Container, podman
@@ -28,20 +25,6 @@ def pinned_opencode_version() -> str:
 def containerfile_under_proof() -> Path:
     chosen = os.environ.get('OPENCODE_SERVER_CONTAINERFILE')
     return CONTAINERFILE if not chosen else (Path(chosen) if os.path.isabs(chosen) else REPO / chosen)
-
-
-def http_status(url: str, password: str | None = None, user: str = 'opencode') -> int:
-    """The status of GET URL (0 when nothing answered within 2 s); the password goes in a header, never in argv."""
-    request = urllib.request.Request(url)
-    if password is not None:
-        request.add_header('Authorization', 'Basic ' + base64.b64encode(f'{user}:{password}'.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
 
 
 def image_inspect(image: str) -> dict:

@@ -45,14 +45,15 @@ def test_npm_in_the_ca_base_reaches_the_registry_through_the_proxy():
 
 @pytest.mark.check('build-context-valid')
 def test_the_build_context_is_valid_as_dagger_call_build_checks_it(build_context):
-    result = subprocess.run(['npx', '--no-install', 'tsx', 'tools/check-build-context.ts', '--context', str(build_context)],
-                            cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
+    check = ['npx', '--no-install', 'tsx', 'tools/check-build-context.ts', '--context', str(build_context)]
+    result = subprocess.run(check, cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.check('build')
 def test_the_containerfile_builds(opencode_image):
-    assert image_inspect(opencode_image).get('Healthcheck'), 'the image has no HEALTHCHECK (built without --format docker?)'
+    healthcheck = image_inspect(opencode_image).get('Healthcheck')
+    assert healthcheck, 'the image has no HEALTHCHECK (built without --format docker?)'
 
 
 @pytest.mark.check('base-digest-pin')

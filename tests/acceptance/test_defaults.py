@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.image_under_test import (OPEN, PLUGIN_DIR_URL, PUBLISHED_ON_LOOPBACK, config_plugins, http_status, image_config, image_inspect,
-                                       opencode_serve_pid, pinned_opencode_version, plugin_failures,
-                                       plugin_started_memory_process)
+from tests.acceptance.image_under_test import (OPEN, PLUGIN_DIR_URL, PUBLISHED_ON_LOOPBACK, config_plugins,
+                                               image_config, image_inspect, opencode_serve_pid, pinned_opencode_version,
+                                               plugin_failures, plugin_started_memory_process)
 from tests.acceptance.ignore_file import ignored_by_context
 from tests.support.podman import REPO, Container, podman
-from tests.support.real_servers import wait_until
+from tests.support.real_servers import http_status, wait_until
 
 ENTRYPOINT = ['tini', '-g', '--', '/app/scripts/check-secrets', '/app/scripts/check-state-dirs', 'ddtrace-run',
               'opencode', 'serve', '--hostname', '0.0.0.0', '--port', '4096']
@@ -96,7 +96,8 @@ def test_ddtrace_bootstrap_is_on_opencodes_pythonpath_for_its_python_children(se
 
 @pytest.mark.check('d.venv-imports')
 def test_the_venv_imports_the_memory_tracing_and_backup_packages(server):
-    server.exec('/opt/venv/bin/python', '-c', 'import graphiti_core, falkordb, redis, ddtrace, datadog_api_client, b2sdk')
+    packages = 'graphiti_core, falkordb, redis, ddtrace, datadog_api_client, b2sdk'
+    server.exec('/opt/venv/bin/python', '-c', f'import {packages}')
 
 
 @pytest.mark.check('d.tools-present')
@@ -115,7 +116,8 @@ def test_every_file_of_the_context_is_in_the_image_byte_for_byte(server, build_c
         for path in sorted((build_context / source).rglob('*')):
             relative = path.relative_to(build_context).as_posix()
             if path.is_file() and not ignored_by_context(build_context, relative):
-                expected.append(f'{hashlib.sha256(path.read_bytes()).hexdigest()}  {target}/{relative.split("/", 1)[1]}')
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                expected.append(f'{digest}  {target}/{relative.split("/", 1)[1]}')
     config = hashlib.sha256((build_context / 'config.json').read_bytes()).hexdigest()
     expected.append(f'{config}  /root/.config/opencode/opencode.json')
     result = podman('exec', '-i', server.id, 'sha256sum', '-c', '--quiet', '-', input='\n'.join(expected) + '\n',

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.acceptance.image_under_test import PUBLISHED_ON_LOOPBACK, http_status, image_config
+from tests.acceptance.image_under_test import PUBLISHED_ON_LOOPBACK, image_config
 from tests.support.podman import Container, podman
-from tests.support.real_servers import wait_until
+from tests.support.real_servers import http_status, wait_until
 
 PASSWORD = secrets.token_urlsafe(24)
 SECRET_NAMED = re.compile(r'^[A-Z0-9_]*(PASSWORD|SECRET|TOKEN|API_KEY|APP_KEY|APPLICATION_KEY|ACCESS_KEY)[A-Z0-9_]*=.+')

@@ -5,21 +5,19 @@ by hand)."""
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.support.podman import REPO, build_image, harness_work_dir, podman
-from tests.support.real_servers import wait_until
+from tests.support.real_servers import http_status, wait_until
 
 USAGE_SCRIPT = REPO / 'tools' / 'harness' / 'lib' / 'image-usage.sh'
 NAME = 'opencode'
 SECRET = 'opencode-server-password'
+URL = 'http://127.0.0.1:4096/config'
 
 
 def printed_usage() -> tuple[str, list[str]]:
@@ -27,17 +25,6 @@ def printed_usage() -> tuple[str, list[str]]:
                              'usage', str(harness_work_dir())], capture_output=True, text=True, timeout=30, check=True)
     kept, *lines = result.stdout.splitlines()
     return kept, [line[2:] for line in lines if line.startswith('  ')]
-
-
-def status_of(password: str | None) -> int:
-    request = urllib.request.Request('http://127.0.0.1:4096/config')
-    if password is not None:
-        request.add_header('Authorization', 'Basic ' + base64.b64encode(f'opencode:{password}'.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 @pytest.fixture
@@ -60,7 +47,7 @@ def test_the_printed_commands_run_the_proved_image_from_a_plain_shell(clean_name
     result = subprocess.run(['bash', '-euo', 'pipefail', '-c', '\n'.join(commands)], env=plain_shell,
                             capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr
-    assert wait_until(lambda: status_of(password) == 200, 120, '/config 200 on localhost:4096 with the password')
-    assert status_of(None) == 401
+    assert wait_until(lambda: http_status(URL, password, timeout=5) == 200, 120, f'200 from {URL} with the password')
+    assert http_status(URL, timeout=5) == 401
     inspected = podman('inspect', '--format', '{{.ImageName}}', NAME).stdout.strip()
     assert inspected == kept

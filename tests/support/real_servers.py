@@ -5,6 +5,7 @@ process its object started (SIGTERM, then SIGKILL after a bounded wait)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -93,6 +94,21 @@ def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] |
             return response.status, json.loads(response.read() or b'null')
     except urllib.error.HTTPError as error:
         return error.code, _json_or_text(error.read())
+
+
+def http_status(url: str, password: str | None = None, user: str = 'opencode', timeout: float = 2) -> int:
+    """The status of GET URL, with HTTP Basic auth when a password is given (in a header, never in an argv); 0 when
+    nothing answered within `timeout`."""
+    request = urllib.request.Request(url)
+    if password is not None:
+        request.add_header('Authorization', 'Basic ' + base64.b64encode(f'{user}:{password}'.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
 
 
 # Every process started in this interpreter, in start order: tests/support/server_logs.py prints and keeps the logs
