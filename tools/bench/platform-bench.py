@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.support.emulation import emulation  # noqa: E402
-from tests.support.podman import Podman, podman  # noqa: E402
+from tests.support.podman import OPEN_ON_A_PRIVATE_NETWORK, Podman, podman  # noqa: E402
 
 HOST_ARCH = subprocess.run(['dpkg', '--print-architecture'], capture_output=True, text=True).stdout.strip()
 WAIT_LIMIT = 1800  # seconds; emulated start can take minutes
@@ -72,7 +72,7 @@ def measure(arch: str, warm: bool, opencode_version: str | None) -> dict[str, st
     session = Podman()
     try:
         started = time.monotonic()
-        container = session.run(tag, '--network', 'none', role=f'bench-{arch}')
+        container = session.run(tag, *OPEN_ON_A_PRIVATE_NETWORK, '--network', 'none', role=f'bench-{arch}')
         answered = poll(lambda: container.http_status_inside('/config') == '200')
         figures['first 200 on /config'] = since(started) if not math.isnan(answered) else 'none'
 
