@@ -119,7 +119,7 @@ run_figures() {
   engine stop -t 10 "$id" >/dev/null 2>&1
   local stop; stop=$(elapsed "$t" "$(now)")
   code=$(engine inspect --format '{{.State.ExitCode}}' "$id")
-  engine rm -f "$id" >/dev/null 2>&1
+  engine rm -f -v "$id" >/dev/null 2>&1
   echo "$(cat "$SCRATCH/first200") $(cat "$SCRATCH/healthy") $stop $code"
 }
 

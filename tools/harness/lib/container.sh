@@ -21,7 +21,7 @@ http_status() {
 
 remove_started() {
   local id
-  for id in "${STARTED_CONTAINERS[@]}" $(engine ps -a -q --filter "name=$RUN_ID" 2>/dev/null); do engine rm -f -t 0 "$id" >/dev/null 2>&1 || engine rm -f "$id" >/dev/null 2>&1 || true; done
+  for id in "${STARTED_CONTAINERS[@]}" $(engine ps -a -q --filter "name=$RUN_ID" 2>/dev/null); do engine rm -f -v -t 0 "$id" >/dev/null 2>&1 || engine rm -f -v "$id" >/dev/null 2>&1 || true; done
   STARTED_CONTAINERS=()
   # Untagged parents only these images use go with them; layers other images or the cache share stay.
   for id in "${CREATED_IMAGES[@]}"; do engine rmi -f "$id" >/dev/null 2>&1 || true; done
