@@ -84,7 +84,7 @@ mkdir -p "$WORK_DIR/logs"
 CONTEXT_DIR=""
 trap '[ -z "$CONTEXT_DIR" ] || rm -rf "$CONTEXT_DIR"; undo_emulation' EXIT
 
-install_debian_packages curl jq git ca-certificates >&2
+install_debian_packages ca-certificates git >&2
 prepare_engine >&2
 enable_emulation "$BASE_ARCH" >&2
 ensure_node_base >/dev/null

@@ -51,7 +51,7 @@ source "$HARNESS_DIR/lib/image-usage.sh"
 
 # What the checks run on: Debian's tools, the npm lockfile (the spec's own validation and acceptance script), the
 # hashed Python test lock (pytest), each skipped when already installed from the same files.
-install_debian_packages curl jq git ca-certificates python3-venv || exit 1
+install_debian_packages ca-certificates git python3-venv || exit 1
 bash "$REPO_ROOT/tools/npm-ci-if-needed.sh" . >&2 || { echo "FAIL npm-ci"; exit 1; }
 bash "$REPO_ROOT/tools/python-venv-if-needed.sh" >&2 || { echo "FAIL python-venv"; exit 1; }
 prepare_engine >&2 || { echo "FAIL engine-setup"; exit 1; }
