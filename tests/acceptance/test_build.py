@@ -80,7 +80,7 @@ def test_a_config_opencode_refuses_stops_the_build(opencode_image, tmp_path):
     refused = tmp_path / 'config.json'
     refused.write_text(json.dumps(config))
     log = harness_work_dir() / 'logs' / 'build-refused-config.log'
-    options = [option for option in image_build_options()]
+    options = image_build_options()
     options[options.index('--log') + 1] = str(log)
     tag = 'localhost/opencode-server:refused-config'
     try:

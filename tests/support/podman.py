@@ -110,16 +110,16 @@ def build_image(tag: str = IMAGE_TAG, options: Sequence[str] = (),
                           stderr=subprocess.PIPE, text=True, env=dict(os.environ), stdin=subprocess.DEVNULL) as build:
         timer = threading.Timer(BUILD_TIMEOUT, build.kill)
         timer.start()
-        progress = []
+        output = []
         for line in build.stderr:
-            progress.append(line)
+            output.append(line)
             if show_progress:
                 sys.__stderr__.write(line)
                 sys.__stderr__.flush()
         stdout = build.stdout.read()
         timer.cancel()
     if build.returncode != 0:
-        raise PodmanError(f'{BUILD_SCRIPT.name} failed ({build.returncode}):\n{"".join(progress)[-4000:]}')
+        raise PodmanError(f'{BUILD_SCRIPT.name} failed ({build.returncode}):\n{"".join(output)[-4000:]}')
     return stdout.strip().splitlines()[-1]
 
 
