@@ -1,7 +1,7 @@
 """Searches on an event loop of their own, in a thread of their own, with their own FalkorDB connections and model
-client: a turn's recall never waits while ingestion holds the main loop. Measured (docs/benchmarks/memory.md): during a busy
-project's bulk pass the main loop stalls for up to 1.5 s at a time (graphiti's deduplication is CPU work on the loop)
-while FalkorDB itself answers the same reads in about a millisecond."""
+client: a turn's recall never waits while ingestion holds the main loop. Measured (docs/benchmarks/memory.md): during
+a busy project's bulk pass the main loop stalls for up to 1.5 s at a time (graphiti's deduplication is CPU work on the
+loop) while FalkorDB itself answers the same reads in about a millisecond."""
 
 from __future__ import annotations
 
